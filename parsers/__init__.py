@@ -1,0 +1,34 @@
+"""Format readers: bytes in, one `Document` out, whatever the format.
+
+    >>> from parsers import read
+    >>> doc = read(open("report.txt", "rb").read(), name="report.txt")
+"""
+from __future__ import annotations
+
+import logging
+
+from .encoding import decode
+from .errors import BinaryDocument, DecodeError, EmptyDocument, ParseError, UnsupportedFormat
+from .model import Block, Cell, Document, Heading, Paragraph, Table
+from .sniff import sniff_format
+from .text import read_text
+
+__all__ = [
+    "read", "sniff_format", "Document", "Block", "Heading", "Paragraph", "Table", "Cell",
+    "ParseError", "EmptyDocument", "BinaryDocument", "UnsupportedFormat", "DecodeError",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def read(data: bytes, name: str = "") -> Document:
+    """Read a document's bytes into the document model. Raises a `ParseError` subclass."""
+    if not data or not data.strip():
+        raise EmptyDocument(source=name)
+    fmt = sniff_format(data, name)
+    if fmt == "text":
+        text, encoding = decode(data, source=name)
+        return Document(blocks=read_text(text), format="text", encoding=encoding)
+    raise UnsupportedFormat(
+        f"{fmt} documents are not supported by this version (text reports only)", source=name
+    )
