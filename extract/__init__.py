@@ -1,0 +1,19 @@
+"""Government information-disclosure annual reports (政府信息公开工作年度报告) → canonical dataset.
+
+    >>> import extract
+    >>> report = extract.parse_file("corpus/000_3c2b94a00d1a4e64.txt")
+    >>> report.agency, report.year, report.template
+    ('漳平市教育局', 2020, 'gioar-2019')
+    >>> frames = report.to_frames()   # reports, cells, sections, checks as pandas DataFrames
+"""
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+from .report import Report, parse_bytes, parse_file  # noqa: E402
+
+__all__ = ["parse_file", "parse_bytes", "Report", "__version__"]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,105 @@
+"""The identities (勾稽关系) of the schema, evaluated per column or per row.
+
+A check is `pass`, `fail`, or `not_assessable` when a term's cell is not in the document (or
+was left null because it could not be placed). A blank or dash cell counts as 0 and the check
+says so in its note. Failing checks change no value: real reports contain arithmetic errors,
+and the dataset reports them as printed.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from .schema import Schema
+from .templates import MatchedCell
+
+TOLERANCE = 1e-6
+
+
+@dataclass
+class CheckResult:
+    check: str
+    status: str  # pass | fail | not_assessable
+    lhs: float | None
+    rhs: float | None
+    note: str = ""
+
+
+def _expand(patterns: tuple[str, ...], names: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in patterns:
+        out.extend(n for n in names if fnmatch.fnmatchcase(n, p) and n not in out)
+    return out
+
+
+def _side(keys: list[str], lookup: dict[str, MatchedCell]) -> tuple[float | None, list[str], list[str]]:
+    """Sum of the cells named; also which were missing and which were blank (counted 0)."""
+    total, missing, blank = 0.0, [], []
+    for k in keys:
+        cell = lookup.get(k)
+        if cell is None or "unplaced" in cell.flags:
+            missing.append(k)
+        elif cell.value is None:
+            if "blank" in cell.flags or "dash" in cell.flags:
+                blank.append(k)
+            else:
+                missing.append(k)  # printed, but not a number
+        else:
+            total += cell.value
+    return (None if missing else total), missing, blank
+
+
+def _evaluate(check_id: str, lhs_keys: list[str], rhs_keys: list[str],
+              lookup: dict[str, MatchedCell]) -> CheckResult:
+    lhs, miss_l, blank_l = _side(lhs_keys, lookup)
+    rhs, miss_r, blank_r = _side(rhs_keys, lookup)
+    blanks = blank_l + blank_r
+    note = f"blank cells counted as 0: {len(blanks)}" if blanks else ""
+    if lhs is None or rhs is None:
+        missing = ", ".join(miss_l + miss_r)
+        return CheckResult(check_id, "not_assessable", lhs, rhs, f"missing: {missing}")
+    status = "pass" if abs(lhs - rhs) <= TOLERANCE else "fail"
+    return CheckResult(check_id, status, lhs, rhs, note)
+
+
+def _other_rows(rows: list[str]) -> list[str]:
+    """（六）其他处理 is one row (2019) or three (2021); a report prints one form or the other."""
+    if "other_handling" in rows:
+        return ["other_handling"]
+    return ["other_overdue_correction", "other_unpaid_fee", "other_other"]
+
+
+def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
+    by_table: dict[str, dict[tuple[str, str], MatchedCell]] = {}
+    for c in cells:
+        if not c.row.startswith("extra_"):
+            by_table.setdefault(c.table, {})[(c.row, c.col)] = c
+    results: list[CheckResult] = []
+    for check in schema.checks:
+        if check.per == "col":
+            table = check.lhs[0].split(".")[0]
+            cells_t = by_table.get(table)
+            if not cells_t:
+                continue
+            spec = schema.tables[table]
+            schema_rows = [r.key for r in spec.rows if r.key != "other_handling"
+                           and not r.key.startswith("other_")]
+            printed_rows = sorted({r for r, _ in cells_t})
+            rows_all = schema_rows + _other_rows(printed_rows)
+            lhs_rows = _expand(tuple(k.split(".", 1)[1] for k in check.lhs), rows_all)
+            rhs_rows = _expand(tuple(k.split(".", 1)[1] for k in check.rhs), rows_all)
+            cols = list(dict.fromkeys(c for _, c in cells_t))
+            for col in cols:
+                lookup = {r: cells_t[(r, col)] for r in lhs_rows + rhs_rows if (r, col) in cells_t}
+                results.append(_evaluate(f"{check.id}[{col}]", lhs_rows, rhs_rows, lookup))
+        else:
+            table = check.id.split(".")[0]
+            cells_t = by_table.get(table)
+            if not cells_t:
+                continue
+            for row in dict.fromkeys(r for r, _ in cells_t):
+                if check.lhs[0] not in {c for r, c in cells_t if r == row}:
+                    continue  # the row has no such column (an optional 小计, a cut-off row)
+                lookup = {c: cells_t[(row, c)] for c in (*check.lhs, *check.rhs) if (row, c) in cells_t}
+                results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup))
+    return results

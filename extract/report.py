@@ -1,0 +1,138 @@
+"""The pipeline for one document: read → segment → match → check → metadata → Report."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import parsers
+from parsers import ParseError
+
+from . import __version__
+from .checks import CheckResult, run_checks
+from .contract import PANDAS_DTYPES, TABLES
+from .metadata import extract_metadata
+from .normalize import clean
+from .schema import load_schema
+from .sections import FoundSection, find_sections
+from .templates import T2, T3, T4, MatchedCell, TableMatch, match_tables
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Report:
+    """One document's records: its `reports` row and its cells, sections and checks."""
+
+    report_id: str
+    source: str
+    format: str = ""
+    encoding: str = ""
+    title: str = ""
+    agency: str = ""
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    adcode: str = ""
+    year: int | None = None
+    template: str = "unknown"
+    status: str = "failed"
+    error: str = ""
+    parser_version: str = __version__
+    cells: list[MatchedCell] = field(default_factory=list)
+    sections: list[FoundSection] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cells)
+
+    @property
+    def n_checks_failed(self) -> int:
+        return sum(1 for c in self.checks if c.status == "fail")
+
+    def records(self) -> dict[str, list[dict]]:
+        """Plain rows for each table of the dataset (columns as in the output contract)."""
+        row = {name: getattr(self, name) for name, _, _ in TABLES["reports"]}
+        cells = [{"report_id": self.report_id, **{k: v for k, v in asdict(c).items() if k != "flags"},
+                  "flags": ",".join(dict.fromkeys(c.flags))} for c in self.cells]
+        sections = [{"report_id": self.report_id, "ordinal": s.ordinal, "number": s.number,
+                     "heading": s.heading, "section": s.key, "text": s.text} for s in self.sections]
+        checks = [{"report_id": self.report_id, **asdict(c)} for c in self.checks]
+        return {"reports": [row], "cells": cells, "sections": sections, "checks": checks}
+
+    def to_frames(self) -> dict:
+        """The report as pandas DataFrames, one per dataset table."""
+        return records_to_frames(self.records())
+
+
+def records_to_frames(records: dict[str, list[dict]]) -> dict:
+    import pandas as pd
+
+    frames = {}
+    for name, columns in TABLES.items():
+        names = [c for c, _, _ in columns]
+        df = pd.DataFrame(records.get(name, []), columns=names)
+        frames[name] = df.astype({c: PANDAS_DTYPES[t] for c, t, _ in columns})
+    return frames
+
+
+def report_id_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _is_legacy(doc_text: str, year: int | None, markers: tuple[str, ...]) -> bool:
+    text = clean(doc_text).replace(" ", "")
+    return (year is not None and year <= 2018) or any(m in text for m in markers)
+
+
+def parse_bytes(data: bytes, source: str = "") -> Report:
+    """Parse one document's bytes. Never raises for a bad document: the Report says why."""
+    report = Report(report_id=report_id_of(data), source=source)
+    try:
+        doc = parsers.read(data, name=source)
+    except ParseError as exc:
+        report.error = exc.message
+        return report
+    report.format, report.encoding = doc.format, doc.encoding
+    schema = load_schema()
+
+    sections = find_sections(doc, schema)
+    tables = match_tables(doc, {s.block for s in sections}, schema)
+    cells = [c for t in (T2, T3, T4) for c in tables[t].cells]
+    meta = extract_metadata(doc)
+
+    report.sections = sections
+    report.cells = cells
+    report.checks = run_checks(cells, schema)
+    for name in ("title", "agency", "province", "city", "county", "adcode", "year"):
+        setattr(report, name, getattr(meta, name))
+    report.template, report.status, report.error = _judge(doc, meta.title, meta.year, sections, tables, schema)
+    return report
+
+
+def _judge(doc, title, year, sections, tables: dict[str, TableMatch], schema) -> tuple[str, str, str]:
+    """(template, status, error) for a document that was read."""
+    found = [k for k in (T2, T3, T4) if tables[k].found]
+    known_sections = [s for s in sections if s.key != "unknown"]
+    if not found:
+        if _is_legacy(doc.text(), year, schema.legacy_markers) and (known_sections or title):
+            return "legacy", "partial", "legacy tables not mapped yet"
+        if not known_sections and not title:
+            return "unknown", "failed", ("not a government information-disclosure annual report: "
+                                         "no title, section heading or table of the format found")
+    template = tables[T2].template or tables[T3].template or "unknown"
+    if template == "unknown" and tables[T2].found:
+        template = "unknown"
+    problems = [p for k in (T2, T3, T4) for p in tables[k].problems]
+    missing = [k for k in (T2, T3, T4) if k not in found]
+    if missing:
+        problems.insert(0, "tables not found: " + ", ".join(missing))
+    return template, ("partial" if problems else "ok"), "; ".join(problems)
+
+
+def parse_file(path: str | Path) -> Report:
+    """Parse a report file (any supported format) into its records."""
+    path = Path(path)
+    return parse_bytes(path.read_bytes(), source=str(path))

@@ -1,0 +1,188 @@
+"""The canonical schema (package data `data/gioar-schema.toml`), read once and cached.
+
+Templates are data: labels, aliases, layouts and identities all come from the TOML file; the
+matching code only looks them up here.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from .normalize import label_key
+
+TEMPLATES = ("gioar-2019", "gioar-2021")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A row or a column of a table (or a section): its key and how it is printed."""
+
+    key: str
+    label: str
+    aliases: tuple[str, ...] = ()
+    group: str = ""
+    block: str = ""
+    templates: tuple[str, ...] = TEMPLATES
+    unit: str = ""
+    optional: bool = False
+
+    @property
+    def marker_of(self) -> str | None:
+        """The template this field belongs to alone (a marker label), else None."""
+        return self.templates[0] if len(self.templates) == 1 else None
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    text: str
+    per: str
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str
+    aliases: tuple[str, ...]
+    patterns: tuple[re.Pattern, ...]
+
+
+class LabelIndex:
+    """Find the field a printed label stands for: exact, without notes, by prefix, then fuzzy."""
+
+    def __init__(self, fields: list[Field], notes_after_label: bool = False) -> None:
+        self.notes_after_label = notes_after_label  # header labels carry notes: "本年增/减指2020年…"
+        self._cache: dict[tuple[str, bool], list[str]] = {}
+        self.fields = {f.key: f for f in fields}
+        self.exact: dict[str, list[str]] = {}
+        for f in fields:
+            for text in (f.label, *f.aliases):
+                for k in {label_key(text), label_key(text, drop_notes=True)}:
+                    if k and f.key not in self.exact.setdefault(k, []):
+                        self.exact[k].append(f.key)
+
+    def find(self, text: str, fuzzy: bool = True) -> list[str]:
+        hit = self._cache.get((text, fuzzy))
+        if hit is None:
+            hit = self._cache[(text, fuzzy)] = self._find(text, fuzzy)
+        return hit
+
+    def _find(self, text: str, fuzzy: bool) -> list[str]:
+        key = label_key(text)
+        if not key:
+            return []
+        if key in self.exact:
+            return self.exact[key]
+        bare = label_key(text, drop_notes=True)
+        if bare in self.exact:
+            return self.exact[bare]
+        if len(bare) >= 4:
+            # A label cut short ("现行有效件"), or a label followed by a note without brackets.
+            hits = {k for lab, keys in self.exact.items() for k in keys
+                    if lab.startswith(bare) or (self.notes_after_label and len(lab) >= 4
+                                                and bare.startswith(lab) and len(bare) - len(lab) <= 12)}
+            if len(hits) == 1:
+                return list(hits)
+        if fuzzy and len(bare) >= 6:
+            # A misprinted label ("其他法律行政止公开"): close enough to exactly one label.
+            best, best_keys = 0.0, []
+            for lab, keys in self.exact.items():
+                if abs(len(lab) - len(bare)) > 6:
+                    continue
+                sm = difflib.SequenceMatcher(None, bare, lab)
+                if sm.real_quick_ratio() < 0.8 or sm.quick_ratio() < 0.8:
+                    continue
+                r = sm.ratio()
+                if r > best:
+                    best, best_keys = r, keys
+            if best >= 0.8 and len(best_keys) == 1:
+                return list(best_keys)
+        return []
+
+
+@dataclass
+class TableSpec:
+    key: str
+    label: str
+    rows: list[Field]
+    cols: list[Field]
+    anchors: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    layouts: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    wide: bool = False
+
+    def __post_init__(self) -> None:
+        self.row_index = LabelIndex(self.rows)
+        self.col_index = LabelIndex(self.cols, notes_after_label=True)
+        self.anchor_keys = {label_key(a) for a in self.anchors}
+        self.group_keys = {label_key(g) for g in self.groups}
+        self.block_index = LabelIndex(
+            [Field(key=b, label=b) for b in dict.fromkeys(r.block for r in self.rows if r.block)]
+        )
+
+    def row(self, key: str) -> Field:
+        return self.row_index.fields[key]
+
+    def col(self, key: str) -> Field:
+        return self.col_index.fields[key]
+
+
+@dataclass
+class Schema:
+    version: str
+    sections: list[Section]
+    tables: dict[str, TableSpec]
+    checks: list[Check]
+    legacy_markers: tuple[str, ...]
+
+    def cell_order(self) -> list[tuple[str, str, str]]:
+        """Every (table, row, col) the templates define, in schema order."""
+        out: list[tuple[str, str, str]] = []
+        for t in self.tables.values():
+            for r in t.rows:
+                if t.layouts:
+                    cols: list[str] = []
+                    for (tpl, block), cs in t.layouts.items():
+                        if block == r.block and tpl in r.templates:
+                            cols.extend(c for c in cs if c not in cols)
+                else:
+                    cols = [c.key for c in t.cols]
+                out.extend((t.key, r.key, c) for c in cols)
+        return out
+
+
+def _field(d: dict) -> Field:
+    return Field(
+        key=d["key"], label=d["label"], aliases=tuple(d.get("aliases", ())),
+        group=d.get("group", ""), block=d.get("block", ""),
+        templates=tuple(d.get("templates", TEMPLATES)), unit=d.get("unit", ""),
+        optional=bool(d.get("optional", False)),
+    )
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> Schema:
+    raw = tomllib.loads(resources.files("extract").joinpath("data/gioar-schema.toml").read_text("utf-8"))
+    sections = [
+        Section(key=s["key"], label=s["label"], aliases=tuple(s.get("aliases", ())),
+                patterns=tuple(re.compile(p) for p in s.get("patterns", ())))
+        for s in raw["sections"]
+    ]
+    tables = {}
+    for key, t in raw["tables"].items():
+        layouts = {(lay["template"], lay["block"]): tuple(lay["cols"]) for lay in t.get("layouts", ())}
+        tables[key] = TableSpec(
+            key=key, label=t["label"], rows=[_field(r) for r in t["rows"]],
+            cols=[_field(c) for c in t["cols"]], anchors=tuple(t.get("anchors", ())),
+            groups=tuple(t.get("groups", ())), layouts=layouts, wide=bool(t.get("wide", False)),
+        )
+    checks = [Check(id=c["id"], text=c["text"], per=c["per"], lhs=tuple(c["lhs"]), rhs=tuple(c["rhs"]))
+              for c in raw["checks"]]
+    return Schema(version=str(raw["schema_version"]), sections=sections, tables=tables,
+                  checks=checks, legacy_markers=tuple(raw.get("legacy", {}).get("markers", ())))
