@@ -1,0 +1,142 @@
+"""Command line: `extract parse PATH... --out DIR` and `extract show FILE`.
+
+Exit status: 0 when every document parsed (ok or partial), 1 when some failed, 2 on a usage
+or configuration error. One summary line goes to stderr at the end of every run.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import unicodedata
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="extract", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens to each document")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    parse = sub.add_parser("parse", help="parse files and folders (recursively) into a dataset")
+    parse.add_argument("paths", nargs="+", help="report files or folders")
+    parse.add_argument("--out", default="output", help="dataset folder (default: output)")
+    parse.add_argument("--format", default="both", choices=["csv", "parquet", "both"],
+                       help="table files to write (default: both)")
+    parse.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="worker processes (default: all cores)")
+    parse.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    show = sub.add_parser("show", help="print what the parser saw in one document, and why")
+    show.add_argument("file")
+    show.add_argument("--all-cells", action="store_true", help="list every matched cell (default: all)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if args.command == "parse":
+        return _parse(args)
+    return _show(args)
+
+
+def _parse(args) -> int:
+    from .runner import RunSettings, run
+
+    if args.workers < 1:
+        print("extract: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    settings = RunSettings(out=Path(args.out), format=args.format, workers=args.workers,
+                           progress=not args.quiet and sys.stderr.isatty())
+    try:
+        summary = run(args.paths, settings)
+    except FileNotFoundError as exc:
+        print(f"extract: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for source, error in summary.failures[:20]:
+        print(f"failed: {source}: {error}", file=sys.stderr)
+    if len(summary.failures) > 20:
+        print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
+    print(summary.line(), file=sys.stderr)
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _clip(s: str, n: int) -> str:
+    out, w = "", 0
+    for ch in s.replace("\n", " "):
+        cw = _width(ch)
+        if w + cw > n - 1 and _width(s) > n:
+            return out + "…"
+        out += ch
+        w += cw
+    return out
+
+
+def _pad(s: str, n: int) -> str:
+    return s + " " * max(0, n - _width(s))
+
+
+def _show(args) -> int:
+    import parsers
+    from parsers.model import Heading, Table
+
+    from .report import parse_bytes
+    from .schema import load_schema
+    from .sections import find_sections
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"extract: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = parse_bytes(data, source=str(path))
+    out = sys.stdout
+    print(f"# {path}", file=out)
+    print(f"report_id {report.report_id}\nformat {report.format} {report.encoding}  status {report.status}"
+          f"  template {report.template}", file=out)
+    print(f"title {report.title!r}\nagency {report.agency!r}  year {report.year}  region "
+          f"{report.province} {report.city} {report.county} {report.adcode}", file=out)
+    if report.error:
+        print(f"error: {report.error}", file=out)
+    if report.status == "failed" and not report.format:
+        return EXIT_FAILED
+    doc = parsers.read(data, name=str(path))
+    heads = {s.block: s for s in find_sections(doc, load_schema())}
+    print("\n## Document", file=out)
+    for i, block in enumerate(doc.blocks):
+        if isinstance(block, Table):
+            grid = block.as_text_grid()
+            print(f"[{i}] table {block.n_rows}×{block.n_cols}", file=out)
+            widths = [min(14, max((_width(r[c]) for r in grid), default=1)) for c in range(block.n_cols)]
+            for row in grid:
+                print("    | " + " | ".join(_pad(_clip(t, w), w) for t, w in zip(row, widths)), file=out)
+        elif i in heads:
+            s = heads[i]
+            print(f"[{i}] § {s.key}: {block.text}", file=out)
+        else:
+            kind = "heading" if isinstance(block, Heading) else "para"
+            print(f"[{i}] {kind}: {_clip(block.text, 70)}", file=out)
+    print("\n## Matched cells (table.row.col = value  raw | row label | column label | flags)", file=out)
+    for c in report.cells:
+        value = "null" if c.value is None else f"{c.value:g}"
+        print(f"{c.table}.{c.row}.{c.col} = {value}  {c.raw!r} | {c.row_label} | {c.col_label}"
+              f"{' | ' + ','.join(c.flags) if c.flags else ''}{f' | p.{c.page}' if c.page else ''}", file=out)
+    bad = [c for c in report.checks if c.status != "pass"]
+    print(f"\n## Checks: {len(report.checks) - len(bad)} pass, "
+          f"{sum(c.status == 'fail' for c in bad)} fail, {sum(c.status == 'not_assessable' for c in bad)} not assessable",
+          file=out)
+    for c in bad:
+        print(f"{c.status:15} {c.check}: {c.lhs} vs {c.rhs} {c.note}", file=out)
+    return EXIT_OK
