@@ -106,6 +106,10 @@ def _fit(tokens: list[Token], ncols: int, at_end: bool) -> list[Token] | None:
         vals.pop(0)
     if len(vals) == ncols or (at_end and 0 < len(vals) < ncols):
         return vals
+    if at_end and len(vals) == ncols + 1:
+        # The document was cut off just after the row: its last line is the start of what
+        # followed (a year "20…", a heading), not a cell of this row.
+        return vals[:ncols]
     return None
 
 
@@ -314,7 +318,7 @@ class _Matcher:
         block = row.block
         layouts = {tpl: spec.layouts[(tpl, block)] for tpl in TEMPLATES if (tpl, block) in spec.layouts}
         allowed = {c for cols in layouts.values() for c in cols}
-        header = row.header
+        header = self._join_fragments(row.header)
         mapped = [k for _, k in header]
         printed_by_pos = [tok.text for tok, _ in header]
         if header and None not in mapped and len(set(mapped)) == len(mapped) and set(mapped) <= allowed:
@@ -325,14 +329,28 @@ class _Matcher:
             candidates = [layouts[self.t2_hint]]
         else:
             candidates = list(layouts.values())
-        if header:
-            fits = [c for c in candidates if len(c) == len(header)]
-        else:
-            fits = [c for c in candidates if len(c) == n_values] if len(candidates) > 1 else candidates
+        fits = [c for c in candidates if len(c) == len(header)] if header else []
+        if not fits:
+            fits = [c for c in candidates if len(c) == n_values] if len(candidates) > 1 or header else candidates
         if len(fits) == 1:
             cols = list(fits[0])
             return cols, dict(zip(cols, printed_by_pos)) if len(header) == len(cols) else {}
         return None, {}
+
+    def _join_fragments(self, header: list[tuple[Token, str | None]]) -> list[tuple[Token, str | None]]:
+        """Header labels broken over two cells ("本年新" + "制作数量") joined back."""
+        index = self.specs[T2].col_index
+        out = list(header)
+        i = 0
+        while i + 1 < len(out):
+            (a, ka), (b, kb) = out[i], out[i + 1]
+            if ka is None and kb is None:
+                joined = self._one(index.find(a.text + b.text, fuzzy=False))
+                if joined:
+                    out[i:i + 2] = [(Token(a.text + b.text, "text", a.page, a.where), joined)]
+                    continue
+            i += 1
+        return out
 
     def _resolve_rows(self, match: TableMatch, columns) -> None:
         spec = self.specs[match.key]
