@@ -119,16 +119,17 @@ def _judge(doc, title, year, sections, tables: dict[str, TableMatch], schema) ->
     if not found:
         if _is_legacy(doc.text(), year, schema.legacy_markers) and (known_sections or title):
             return "legacy", "partial", "legacy tables not mapped yet"
-        if not known_sections and not title:
+        if not known_sections and not title and not doc.warnings:
             return "unknown", "failed", ("not a government information-disclosure annual report: "
                                          "no title, section heading or table of the format found")
     template = tables[T2].template or tables[T3].template or "unknown"
     if template == "unknown" and tables[T2].found:
         template = "unknown"
-    problems = [p for k in (T2, T3, T4) for p in tables[k].problems]
+    # What the reader noticed (a table printed as an image, a report that is an attachment).
+    problems = list(doc.warnings) + [p for k in (T2, T3, T4) for p in tables[k].problems]
     missing = [k for k in (T2, T3, T4) if k not in found]
     if missing:
-        problems.insert(0, "tables not found: " + ", ".join(missing))
+        problems.insert(len(doc.warnings), "tables not found: " + ", ".join(missing))
     return template, ("partial" if problems else "ok"), "; ".join(problems)
 
 
