@@ -121,13 +121,14 @@ def agency_from_body(paras: list[str]) -> str:
         if not _REGION_WORD.search(w) or len(w) < 2:
             continue
         name = w
-        for nxt in words[i + 1 : i + 5]:
+        for nxt in words[i + 1 : i + 6]:
             if re.search(r"[^\u4e00-\u9fff]", nxt):
                 break
             name += nxt
-            if name.endswith(suffix) and len(name) <= 20:
-                found[name] += 1
-                break
+        # jieba may glue the suffix to the next word ("局微信"): cut the name at the suffix.
+        end = name.find(suffix, len(w))
+        if end > 0 and end + len(suffix) <= 20:
+            found[name[: end + len(suffix)]] += 1
     return found.most_common(1)[0][0] if found else ""
 
 

@@ -1,0 +1,144 @@
+"""The command line and the batch: 200 documents plus bad ones, the dataset they make."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import DOCS, ROOT
+from make_variants import make, make_bad
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "extract", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    src = tmp_path_factory.mktemp("batch")
+    made = make(src, 200)
+    bad = make_bad(src)
+    first = sorted(made)[0]
+    shutil.copy(src / first, src / "zz-copy-of-a-variant.txt")  # identical bytes, another name
+    out = tmp_path_factory.mktemp("out")
+    proc = run_cli("parse", str(src), "--out", str(out), "--workers", "2", "--quiet")
+    return src, out, made, bad, proc
+
+
+def test_batch_exit_status_and_summary(batch):
+    _, _, _, _, proc = batch
+    assert proc.returncode == 1, proc.stderr
+    summary = proc.stderr.strip().splitlines()[-1]
+    assert summary.startswith("204 documents: ")
+    assert "3 failed, 1 duplicates" in summary
+    assert "failed: " in proc.stderr and "empty.txt" in proc.stderr
+
+
+def test_batch_one_row_per_distinct_document(batch):
+    src, out, made, bad, _ = batch
+    reports = pd.read_parquet(out / "reports.parquet")
+    assert len(reports) == 204 and reports["report_id"].is_unique
+    names = set(reports["source"].map(lambda s: s.rsplit("/", 1)[-1]))
+    assert names == set(made) | set(bad)  # the copy is the duplicate, nothing else lost
+    by_name = reports.assign(name=reports["source"].map(lambda s: s.rsplit("/", 1)[-1])).set_index("name")
+    assert by_name.loc["empty.txt", "status"] == "failed"
+    assert "empty" in by_name.loc["empty.txt", "error"]
+    assert by_name.loc["random.bin.txt", "status"] == "failed"
+    assert "binary" in by_name.loc["random.bin.txt", "error"]
+    assert by_name.loc["not-a-report.txt", "status"] == "failed"
+    assert "not a government information-disclosure annual report" in by_name.loc["not-a-report.txt", "error"]
+    assert by_name.loc["truncated.txt", "status"] == "partial"
+    assert "tables not found: review_litigation" in by_name.loc["truncated.txt", "error"]
+
+
+def test_batch_values_are_the_numbers_written(batch):
+    _, out, made, _, _ = batch
+    reports = pd.read_parquet(out / "reports.parquet")
+    cells = pd.read_parquet(out / "cells.parquet")
+    ids = dict(zip(reports["source"].map(lambda s: s.rsplit("/", 1)[-1]), reports["report_id"]))
+    for name, numbers in made.items():
+        mine = cells[(cells["report_id"] == ids[name]) & (cells["raw"] != "")]
+        assert mine["value"].tolist() == [float(n) for n in numbers], name
+
+
+def test_dataset_files(batch):
+    _, out, _, _, _ = batch
+    for name in ("reports", "cells", "sections", "checks", "metrics"):
+        pq = pd.read_parquet(out / f"{name}.parquet")
+        with open(out / f"{name}.csv", "rb") as fh:
+            assert fh.read(3) == b"\xef\xbb\xbf"  # BOM, so Excel reads the Chinese text
+        csv = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig")
+        assert len(pq) == len(csv)
+    package = json.loads((out / "datapackage.json").read_text("utf-8"))
+    assert [r["name"] for r in package["resources"]] == ["reports", "cells", "sections", "checks", "metrics"]
+    cells_fields = [f["name"] for f in package["resources"][1]["schema"]["fields"]]
+    assert cells_fields == ["report_id", "table", "row", "col", "value", "raw", "row_label", "col_label",
+                            "unit", "flags", "page"]
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    assert len(metrics) == 204
+    assert "applications.new_requests.total" in metrics.columns
+    assert not list(out.glob(".*tmp*"))
+
+
+def test_rerun_replaces_rows_instead_of_duplicating(batch, tmp_path):
+    src, out, _, _, _ = batch
+    again = tmp_path / "again"
+    shutil.copytree(out, again)
+    proc = run_cli("parse", str(src / "variant-0000-000_3c2b94a00d1a4e64.txt"), "--out", str(again), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_parquet(again / "reports.parquet")) == 204
+    assert len(pd.read_parquet(again / "cells.parquet")) == len(pd.read_parquet(out / "cells.parquet"))
+
+
+def test_seed_parses_ok_with_exit_zero(tmp_path):
+    proc = run_cli("parse", str(DOCS / "000_3c2b94a00d1a4e64.txt"), "--out", str(tmp_path), "--format", "csv")
+    assert proc.returncode == 0
+    assert proc.stderr.strip().splitlines()[-1].startswith("1 documents: 1 ok, 0 partial, 0 failed")
+    assert not (tmp_path / "reports.parquet").exists()
+    cells = pd.read_csv(tmp_path / "cells.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert len(cells) == 198
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run_cli("parse", str(tmp_path / "missing"), "--out", str(tmp_path)).returncode == 2
+    assert run_cli("parse").returncode == 2
+    assert run_cli("parse", str(DOCS), "--workers", "0").returncode == 2
+
+
+def test_show_prints_what_the_parser_saw():
+    proc = run_cli("show", str(DOCS / "000_3c2b94a00d1a4e64.txt"))
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "§ applications: 三、收到和处理政府信息公开申请情况" in out
+    assert "applications.new_requests.total = 0  '0' | 一、本年新收政府信息公开申请数量 | 总计" in out
+    assert "## Checks: 40 pass, 0 fail, 0 not assessable" in out
+    assert "table 9×20" in out or "table " in out
+
+
+def test_interrupted_write_keeps_the_previous_dataset(tmp_path, monkeypatch):
+    import extract
+    from extract.dataset import write_dataset
+
+    report = extract.parse_file(DOCS / "000_3c2b94a00d1a4e64.txt")
+    write_dataset(tmp_path, report.records(), "both")
+    before = (tmp_path / "cells.csv").read_bytes()
+    other = extract.parse_file(DOCS / "real-001.txt")
+    calls = {"n": 0}
+    real = pd.DataFrame.to_csv
+
+    def failing(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
+    with pytest.raises(OSError):
+        write_dataset(tmp_path, other.records(), "both")
+    assert (tmp_path / "cells.csv").read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
