@@ -39,7 +39,7 @@ def _typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
         if c not in df.columns:
             df[c] = pd.NA
         if t == "string":
-            df[c] = df[c].astype("string").fillna("") if name != "cells" or c != "page" else df[c]
+            df[c] = df[c].astype("string").fillna("")
         else:
             df[c] = pd.to_numeric(df[c].replace("", pd.NA), errors="coerce").astype(PANDAS_DTYPES[t])
     return df[[c for c, _, _ in cols] + [c for c in df.columns if c not in {x for x, _, _ in cols}]]

@@ -123,8 +123,6 @@ def _judge(doc, title, year, sections, tables: dict[str, TableMatch], schema) ->
             return "unknown", "failed", ("not a government information-disclosure annual report: "
                                          "no title, section heading or table of the format found")
     template = tables[T2].template or tables[T3].template or "unknown"
-    if template == "unknown" and tables[T2].found:
-        template = "unknown"
     # What the reader noticed (a table printed as an image, a report that is an attachment).
     problems = list(doc.warnings) + [p for k in (T2, T3, T4) for p in tables[k].problems]
     missing = [k for k in (T2, T3, T4) if k not in found]
