@@ -29,6 +29,10 @@ def read(data: bytes, name: str = "") -> Document:
     if fmt == "text":
         text, encoding = decode(data, source=name)
         return Document(blocks=read_text(text), format="text", encoding=encoding)
+    if fmt == "html":
+        from .html import read_html
+
+        return read_html(data, name=name)
     raise UnsupportedFormat(
         f"{fmt} documents are not supported by this version (text reports only)", source=name
     )
