@@ -32,6 +32,13 @@ def _parser() -> argparse.ArgumentParser:
                        help="worker processes (default: all cores)")
     parse.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
+                       ("run", "fetch, then parse what is new or changed into the dataset")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--config", required=True, help="the TOML configuration file")
+        cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parse workers (run)")
+        cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+
     show = sub.add_parser("show", help="print what the parser saw in one document, and why")
     show.add_argument("file")
     show.add_argument("--all-cells", action="store_true", help="list every matched cell (default: all)")
@@ -44,7 +51,32 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if args.command == "parse":
         return _parse(args)
+    if args.command in ("fetch", "run"):
+        return _nightly(args)
     return _show(args)
+
+
+def _nightly(args) -> int:
+    from .fetch import ConfigError, fetch_all, load_config, parse_new, write_run_record
+    from .fetch.nightly import echo_stderr
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"extract: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    fetched = fetch_all(config, echo=echo_stderr)
+    for s in fetched.sources:
+        for err in s.errors:
+            print(f"failed: [{s.name}] {err['url']}: {err['error']}", file=sys.stderr)
+    print(fetched.line(), file=sys.stderr)
+    parsed = None
+    if args.command == "run":
+        parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
+        print(parsed.line(), file=sys.stderr)
+    record = write_run_record(config.out, args.command, fetched, parsed)
+    print(f"run record: {record}", file=sys.stderr)
+    return EXIT_FAILED if fetched.failed or (parsed is not None and parsed.failed) else EXIT_OK
 
 
 def _parse(args) -> int:

@@ -25,6 +25,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("n_cells", "integer", "cells written to cells"),
         ("n_checks_failed", "integer", "identities in checks that fail"),
         ("parser_version", "string", "version of the tool that produced the row"),
+        ("supersedes", "string", "report_id of the earlier version of the same URL that this document replaces "
+                                 "(fetched runs), else empty"),
     ],
     "cells": [
         ("report_id", "string", "SHA-256 of the document bytes"),

@@ -40,6 +40,7 @@ class Report:
     status: str = "failed"
     error: str = ""
     parser_version: str = __version__
+    supersedes: str = ""
     cells: list[MatchedCell] = field(default_factory=list)
     sections: list[FoundSection] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)

@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .dataset import write_dataset
 from .report import Report, parse_bytes, report_id_of
@@ -65,17 +66,20 @@ def collect_paths(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def parse_path(path: str) -> Report:
-    """Parse one file; any unexpected error becomes a failed report (the batch goes on)."""
+def parse_path(path: str, source: str | None = None) -> Report:
+    """Parse one file; any unexpected error becomes a failed report (the batch goes on).
+
+    `source` is what the dataset records as the document's origin (a URL for fetched files)."""
+    source = source or path
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        return Report(report_id="", source=path, error=f"cannot read file: {exc.strerror or exc}")
+        return Report(report_id="", source=source, error=f"cannot read file: {exc.strerror or exc}")
     try:
-        return parse_bytes(data, source=path)
+        return parse_bytes(data, source=source)
     except Exception as exc:  # a bug must cost one document, not the batch
         log.debug("internal error on %s\n%s", path, traceback.format_exc())
-        return Report(report_id=report_id_of(data), source=path,
+        return Report(report_id=report_id_of(data), source=source,
                       error=f"internal error: {type(exc).__name__}: {exc}")
 
 
@@ -97,31 +101,46 @@ def _unique(files: list[Path]) -> tuple[list[Path], int]:
     return unique, dup
 
 
-def _parse_all(files: list[Path], settings: RunSettings):
-    if settings.workers <= 1 or len(files) < 4:
-        for f in files:
-            yield parse_path(str(f))
+def _parse_all(items: list[tuple[Path, str]], settings: RunSettings):
+    if settings.workers <= 1 or len(items) < 4:
+        for path, source in items:
+            yield parse_path(str(path), source)
         return
     with ProcessPoolExecutor(max_workers=settings.workers) as pool:
-        futures = {pool.submit(parse_path, str(f)): f for f in files}
+        futures = {pool.submit(parse_path, str(path), source): source for path, source in items}
         for fut in as_completed(futures):
             try:
                 yield fut.result()
             except BrokenProcessPool:
-                yield Report(report_id="", source=str(futures[fut]), error="worker process died")
+                yield Report(report_id="", source=futures[fut], error="worker process died")
 
 
 def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
+    """Parse files and folders into the dataset in settings.out."""
     start = time.perf_counter()
     files = collect_paths(paths)
     unique, duplicates = _unique(files)
-    summary = RunSummary(duplicates=duplicates, out=str(settings.out))
+    summary = parse_documents([(f, str(f)) for f in unique], settings)
+    summary.duplicates = duplicates
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
+                    annotate: Callable[[Report], None] | None = None) -> RunSummary:
+    """Parse (file, source) pairs, then merge their records into the dataset.
+
+    `annotate` may add to each report before it is recorded (the nightly run sets supersedes)."""
+    start = time.perf_counter()
+    summary = RunSummary(out=str(settings.out))
     records: dict[str, list[dict]] = {"reports": [], "cells": [], "sections": [], "checks": []}
     from tqdm import tqdm
 
-    bar = tqdm(total=len(unique), unit="doc", file=sys.stderr, disable=not settings.progress,
+    bar = tqdm(total=len(items), unit="doc", file=sys.stderr, disable=not settings.progress,
                dynamic_ncols=True)
-    for report in _parse_all(unique, settings):
+    for report in _parse_all(items, settings):
+        if annotate is not None:
+            annotate(report)
         if not report.report_id:
             report.report_id = report_id_of(report.source.encode())  # unreadable file: id of its path
         for name, rows in report.records().items():

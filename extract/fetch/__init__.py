@@ -1,0 +1,8 @@
+"""Fetchers for the nightly job: find new or changed reports on agency sites, politely."""
+from .client import FetchError, HTTPStatusError, OffHostRedirect, PoliteClient, RobotsDisallowed, TooLarge
+from .config import Config, ConfigError, FetchSettings, Source, load_config
+from .nightly import FetchSummary, fetch_all, parse_new, write_run_record
+
+__all__ = ["load_config", "fetch_all", "parse_new", "write_run_record", "Config", "ConfigError",
+           "FetchSettings", "Source", "FetchSummary", "PoliteClient", "FetchError", "HTTPStatusError",
+           "OffHostRedirect", "RobotsDisallowed", "TooLarge"]

@@ -1,0 +1,172 @@
+"""Crawl one source: its listing pages (pagination), the report links on them, and a report
+page's attachment when the report is published as one."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+from parsers import sniff_format
+from parsers.encoding import decode
+
+from .client import FetchError, Fetched, PoliteClient, RobotsDisallowed
+from .config import Source
+from .state import State, Store
+
+log = logging.getLogger(__name__)
+
+ATTACHMENT = re.compile(r"\.(pdf|docx?|wps)$", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w]+)""", re.I)
+_GB = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "x-gb2312"}
+# Words only a report's own tables print: a page without them that links a PDF/DOC is a cover page.
+_TABLE_WORDS = ("第二十条", "申请人情况", "本列数据", "行政复议")
+
+
+@dataclass
+class SourceResult:
+    name: str
+    listing_pages: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0  # report links robots.txt disallows: never requested
+    errors: list[dict] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # sha256 of every report document seen
+
+    def line(self) -> str:
+        return (f"{self.name}: {self.listing_pages} listing pages; {self.new} new, {self.changed} changed, "
+                f"{self.unchanged} unchanged, {self.failed} failed, {self.skipped} skipped by robots.txt")
+
+
+def html_text(data: bytes, content_type: str = "") -> str:
+    """Decode an HTML page: a GB-family declaration means GB18030, else UTF-8 or detection."""
+    declared = ""
+    m = re.search(r"charset=([-\w]+)", content_type or "", re.I) or _META_CHARSET.search(data[:4096])
+    if m:
+        declared = (m.group(1).decode() if isinstance(m.group(1), bytes) else m.group(1)).lower()
+    if declared in _GB:
+        return data.decode("gb18030", errors="replace")
+    if declared:
+        try:
+            return data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(data)[0]
+
+
+def links(data: bytes, base: str, content_type: str = "") -> list[tuple[str, str]]:
+    """(absolute URL without fragment, link text and title) for every <a href> of a page."""
+    soup = BeautifulSoup(html_text(data, content_type), "lxml")
+    out = []
+    for a in soup.find_all("a", href=True):
+        href = a["href"].strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        url = urldefrag(urljoin(base, href))[0]
+        if urlsplit(url).scheme in ("http", "https"):
+            out.append((url, " ".join(a.get_text(" ", strip=True).split()) + " " + a.get("title", "")))
+    return out
+
+
+class Crawler:
+    def __init__(self, client: PoliteClient, state: State, store: Store) -> None:
+        self.client, self.state, self.store = client, state, store
+
+    def _get(self, url: str, source: Source, kind: str) -> tuple[Fetched, bytes, str, str]:
+        """Fetch conditionally; returns (response, current bytes, outcome, kind).
+
+        A report URL whose page only links a PDF/DOC is recorded as kind "page", not as a
+        document: its attachment is the report."""
+        old = self.state.url(url)
+        valid = old is not None and old.status == "ok" and old.sha256
+        fetched = self.client.get(url, source.hosts, etag=old.etag if valid else "",
+                                  last_modified=old.last_modified if valid else "")
+        if fetched.status == 304 and valid:
+            self.state.touch(url)
+            return fetched, self.store.get(old.sha256), "unchanged", old.kind
+        if kind == "report":
+            self._check_content(url, fetched.content, fetched.content_type)
+            if sniff_format(fetched.content, url) == "html" and self._attachments(fetched.content, fetched, source):
+                kind = "page"
+        sha = self.store.put(fetched.content)
+        outcome = self.state.record(url, source.name, kind, sha, fetched.etag, fetched.last_modified,
+                                    document=kind == "report")
+        return fetched, fetched.content, outcome, kind
+
+    def crawl(self, source: Source) -> SourceResult:
+        result = SourceResult(source.name)
+        queue = list(source.start)
+        seen_pages: set[str] = set()
+        reports: dict[str, str] = {}
+        while queue and len(seen_pages) < source.max_pages:
+            url = queue.pop(0)
+            if url in seen_pages:
+                continue
+            seen_pages.add(url)
+            try:
+                fetched, data, _, _ = self._get(url, source, "listing")
+            except FetchError as exc:
+                self.state.fail(url, source.name, "listing", exc.message)
+                result.errors.append({"url": url, "kind": "listing", "error": exc.message})
+                continue
+            result.listing_pages += 1
+            for link, text in links(data, fetched.url, fetched.content_type):
+                if (urlsplit(link).hostname or "").lower() not in source.hosts:
+                    continue
+                if source.follow and source.follow.search(link):
+                    if link not in seen_pages:
+                        queue.append(link)
+                elif (source.report_text and source.report_text.search(text)) or \
+                        (source.report_url and source.report_url.search(link)):
+                    reports.setdefault(link, text)
+        if not result.listing_pages:
+            result.failed += 1
+        for url in reports:
+            self._report(url, source, result)
+        return result
+
+    def _report(self, url: str, source: Source, result: SourceResult, depth: int = 0) -> None:
+        try:
+            fetched, data, outcome, kind = self._get(url, source, "report")
+        except RobotsDisallowed as exc:
+            self.state.fail(url, source.name, "report", exc.message)
+            result.skipped += 1
+            return
+        except FetchError as exc:
+            self.state.fail(url, source.name, "report", exc.message)
+            result.failed += 1
+            result.errors.append({"url": url, "kind": "report", "error": exc.message})
+            return
+        if kind == "page" and depth == 0:
+            for att in self._attachments(data, fetched, source):
+                self._report(att, source, result, depth + 1)
+            return
+        result.documents.append(hashlib.sha256(data).hexdigest())
+        setattr(result, outcome, getattr(result, outcome) + 1)
+
+    def _attachments(self, data: bytes, fetched: Fetched, source: Source) -> list[str]:
+        text = html_text(data, fetched.content_type)
+        if any(w in text for w in _TABLE_WORDS):
+            return []
+        found = [u for u, _ in links(data, fetched.url, fetched.content_type)
+                 if ATTACHMENT.search(urlsplit(u).path) and (urlsplit(u).hostname or "").lower() in source.hosts]
+        return list(dict.fromkeys(found))
+
+    def _check_content(self, url: str, data: bytes, content_type: str) -> None:
+        """What the server says a file is must be what its bytes are."""
+        fmt = sniff_format(data, url)
+        claimed = ""
+        ct = content_type.lower()
+        if "pdf" in ct or urlsplit(url).path.lower().endswith(".pdf"):
+            claimed = "pdf"
+        elif "msword" in ct or "wordprocessingml" in ct or re.search(r"\.(docx?|wps)$", urlsplit(url).path, re.I):
+            claimed = "word"
+        if claimed == "pdf" and fmt != "pdf":
+            raise FetchError(url, f"served as a PDF but the content is {fmt} (an error page?)")
+        if claimed == "word" and fmt not in ("doc", "docx"):
+            raise FetchError(url, f"served as a Word file but the content is {fmt} (an error page?)")
