@@ -43,8 +43,8 @@ class Site:
 
     def report_text(self, i: int) -> str:
         v = self.version.get(f"r{i:03d}", 0)
-        # Distinct bytes per report: a different agency name and signature, same tables.
-        return SEED.replace("漳平市教育局", f"漳平市第{i}教育局") + f"\n版本{v}\n"
+        # Distinct bytes per report (a numbered note after the signature), same tables.
+        return SEED + f"\n报告编号{i}，版本{v}\n"
 
     def count(self, path: str, host: str | None = None) -> int:
         return sum(1 for h in self.hits if h.path == path and (host is None or h.host.startswith(host)))
@@ -103,7 +103,7 @@ def make_handler(site: Site):
 
         def _log(self, status: int) -> None:
             with site.lock:
-                site.hits.append(Hit(self.path, self.headers.get("Host", ""), time.monotonic(),
+                site.hits.append(Hit(self.path, self.headers.get("Host", ""), self._arrived,
                                      bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")),
                                      status))
 
@@ -115,6 +115,7 @@ def make_handler(site: Site):
                 return True
 
         def do_GET(self) -> None:  # noqa: C901 - a site is a list of pages
+            self._arrived = time.monotonic()
             p = self.path.split("?")[0]
             text = "text/plain; charset=utf-8"
             if p == "/robots.txt":
