@@ -35,13 +35,14 @@ from .model import Block, Cell, Document, Heading, Paragraph, Table
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 40 * 1024 * 1024  # larger pages are refused
-MAX_ELEMENTS = 400_000  # elements walked; the rest of a bigger page is dropped with a warning
+MAX_ELEMENTS = 200_000  # elements walked; the rest of a bigger page is dropped with a warning
 MAX_DEPTH = 300
 MAX_COLS = 300  # a table wider than this is not a report table
 MAX_ROWS = 1000
 MAX_TABLE_CELLS = 50_000  # over the whole document
 MAX_SPAN = 1000
 MAX_TEXT_CHARS = 3_000_000
+MAX_BLOCKS = 20_000  # paragraphs, headings and tables
 
 
 class TooLarge(ParseError):
@@ -296,6 +297,17 @@ class _Walker:
         self.image_warnings: list[str] = []
         self.skip: set = set()
 
+    def warn_once(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def full(self) -> bool:
+        if len(self.blocks) >= MAX_BLOCKS or self.chars > MAX_TEXT_CHARS:
+            self.truncated = True
+            self.warn_once(f"page truncated: more than {MAX_BLOCKS} blocks or {MAX_TEXT_CHARS} characters")
+            return True
+        return False
+
     # lines and paragraphs
     def flush(self) -> None:
         if not self.pieces:
@@ -308,10 +320,7 @@ class _Walker:
     def add_paragraph(self, line: str, heading_level: int = 0) -> None:
         if _chrome_line(line):
             return
-        if self.chars > MAX_TEXT_CHARS:
-            if not self.truncated:
-                self.truncated = True
-                self.warnings.append(f"page truncated: more than {MAX_TEXT_CHARS} characters of text")
+        if self.full():
             return
         self.chars += len(line)
         self.note_text(line)
@@ -338,6 +347,8 @@ class _Walker:
 
     def add_table(self, table: Table) -> None:
         self.flush()
+        if self.full():
+            return
         self.blocks.append(table)
         self.section_tables += 1
 
@@ -362,10 +373,10 @@ class _Walker:
     # elements
     def walk(self, el, depth: int = 0) -> None:
         self.elements += 1
-        if self.elements > MAX_ELEMENTS:
+        if self.elements > MAX_ELEMENTS or self.truncated:
             if not self.truncated:
                 self.truncated = True
-                self.warnings.append(f"page truncated: more than {MAX_ELEMENTS} elements")
+                self.warn_once(f"page truncated: more than {MAX_ELEMENTS} elements")
             return
         tag = _tag(el)
         if not tag or tag in _SKIP_TAGS or depth > MAX_DEPTH or _hidden(el) or el in self.skip:
@@ -458,7 +469,18 @@ class _Walker:
             if _tag(child) == "caption":
                 self.walk(child, depth + 1)
         rows = self.rows_of(el)
+        if len(rows) > MAX_ROWS:
+            self.warn_once(f"a table with {len(rows)} rows was skipped (more than {MAX_ROWS})")
+            return
         cells = [self.cells_of(tr) for tr in rows]
+        n = sum(len(r) for r in cells)
+        if self.table_cells + n > MAX_TABLE_CELLS:
+            self.warn_once(f"tables beyond {MAX_TABLE_CELLS} cells in all were skipped")
+            return
+        width = max((sum(_span(c.get("colspan")) for c in r) for r in cells), default=0)
+        if width > MAX_COLS:
+            self.warn_once(f"a table {width} columns wide was skipped (more than {MAX_COLS})")
+            return
         if self.is_layout(el, cells):
             self.unwrap(el, rows, cells, depth)
             return
@@ -508,18 +530,7 @@ class _Walker:
                 self.pieces.append(child.tail)
 
     def emit_table(self, rows, cells: list[list], depth: int) -> None:
-        if len(rows) > MAX_ROWS:
-            self.warnings.append(f"a table with {len(rows)} rows was skipped (more than {MAX_ROWS})")
-            return
-        width = max((sum(_span(c.get("colspan")) for c in r) for r in cells), default=0)
-        if width > MAX_COLS:
-            self.warnings.append(f"a table {width} columns wide was skipped (more than {MAX_COLS})")
-            return
-        n = sum(len(r) for r in cells)
-        if self.table_cells + n > MAX_TABLE_CELLS:
-            self.warnings.append(f"tables beyond {MAX_TABLE_CELLS} cells in all were skipped")
-            return
-        self.table_cells += n
+        self.table_cells += sum(len(r) for r in cells)
         out: list[list[Cell]] = []
         n_rows = len(rows)
         for r, row in enumerate(cells):
@@ -541,6 +552,12 @@ class _Walker:
         if not cells:
             self.walk_children(tr, depth)
             return
+        width = sum(_span(c.get("colspan")) for c in cells)
+        if width > MAX_COLS or self.table_cells + len(cells) > MAX_TABLE_CELLS:
+            self.warn_once(f"a table row {width} columns wide was skipped (more than {MAX_COLS})"
+                           if width > MAX_COLS else f"tables beyond {MAX_TABLE_CELLS} cells in all were skipped")
+            return
+        self.table_cells += len(cells)
         row = []
         for c in cells:
             text = _join_cjk(_lines(self.collect(c, depth + 2)))
@@ -569,33 +586,64 @@ def _span(value, zero: int = 1) -> int:
 
 # -- the page ------------------------------------------------------------------------------------
 
+# Known CMS containers of the report body, in order of preference: ("class" or "id", names).
 _BODY_SELECTORS = [
-    # (xpath, name) in order of preference
-    ("//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_Editor ')]", "div.TRS_Editor"),
-    ("//div[contains(concat(' ', normalize-space(@class), ' '), ' TRS_UEDITOR ')]", "div.TRS_UEDITOR"),
-    ("//*[@id='zoom' or @id='Zoom' or @id='ZOOM']", "#zoom"),
-    ("//*[@id='UCAP-CONTENT' or @id='ucap-content']", "#UCAP-CONTENT"),
-    ("//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]", ".article-content"),
-    ("//*[@id='article-content' or @id='articleContent' or @id='art_content' or @id='js_content']", "#article-content"),
-    ("//div[contains(concat(' ', normalize-space(@class), ' '), ' view ')]", "div.view"),
-    ("//*[contains(concat(' ', normalize-space(@class), ' '), ' pages_content ')]", ".pages_content"),
-    ("//*[contains(concat(' ', normalize-space(@class), ' '), ' zoom ')]", ".zoom"),
-    ("//*[@id='content' or @id='Content' or @id='conText' or @id='fontzoom' or @id='con']", "#content"),
-    ("//article", "article"),
-    ("//*[contains(concat(' ', normalize-space(@class), ' '), ' article ')]", ".article"),
-    ("//*[contains(concat(' ', normalize-space(@class), ' '), ' content ')]", ".content"),
+    ("class", {"trs_editor"}),  # TRS WCM
+    ("class", {"trs_ueditor"}),
+    ("id", {"zoom"}),
+    ("id", {"ucap-content"}),
+    ("class", {"article-content", "article_content", "articlecontent"}),
+    ("id", {"article-content", "articlecontent", "art_content", "js_content", "article_content"}),
+    ("class", {"view"}),
+    ("class", {"pages_content", "pages-content"}),
+    ("class", {"zoom", "zoomcon", "bt-content", "news_content", "xxgk_content", "detail-content"}),
+    ("id", {"content", "context", "fontzoom", "con", "detail", "text"}),
+    ("tag", {"article"}),
+    ("class", {"article", "detail", "main-text"}),
+    ("class", {"content"}),
 ]
 
 
+def _selector_hits(root) -> list[list]:
+    """Elements matching each body selector (one pass over the elements with class or id)."""
+    hits: list[list] = [[] for _ in _BODY_SELECTORS]
+    for n, el in enumerate(root.xpath("//*[@class or @id] | //article")):
+        if n > 50_000:
+            break
+        classes = set((el.get("class") or "").lower().split())
+        ident = (el.get("id") or "").lower()
+        tag = _tag(el)
+        for i, (kind, names) in enumerate(_BODY_SELECTORS):
+            if (kind == "class" and classes & names) or (kind == "id" and ident in names) \
+                    or (kind == "tag" and tag in names):
+                if len(hits[i]) < 200:
+                    hits[i].append(el)
+    return hits
+
+
+_STRING_LENGTH = None
+
+
 def _text_len(el) -> int:
-    n = 0
-    for t in el.itertext():
-        n += len(t.strip())
-    return n
+    """Characters of text under an element (computed in C: pages can be huge)."""
+    global _STRING_LENGTH
+    if _STRING_LENGTH is None:
+        from lxml import etree
+
+        _STRING_LENGTH = etree.XPath("string-length(normalize-space(.))")
+    return int(_STRING_LENGTH(el))
 
 
 def _link_text_len(el) -> int:
-    return sum(_text_len(a) for a in el.iter("a"))
+    n = 0
+    for i, a in enumerate(el.iter("a")):
+        if i > 5000:
+            break
+        n += _text_len(a)
+    return n
+
+
+_TABLE_INNER = {"table", "tbody", "thead", "tfoot", "tr"}
 
 
 def _find_body(root):
@@ -604,11 +652,12 @@ def _find_body(root):
     if body is None:
         body = root
     total = max(1, _text_len(body))
-    for xpath, _name in _BODY_SELECTORS:
-        found = [e for e in root.xpath(xpath) if _text_len(e) >= 20 or e.find(".//table") is not None
+    for matches in _selector_hits(root):
+        found = [e for e in matches if _text_len(e) >= 20 or e.find(".//table") is not None
                  or e.find(".//img") is not None or e.find(".//a") is not None]
         # keep the outermost of nested matches, then the one with the most text
-        found = [e for e in found if not any(a in found for a in e.iterancestors())]
+        ids = set(found)
+        found = [e for e in found if not any(a in ids for a in e.iterancestors())]
         if found:
             best = max(found, key=_text_len)
             if _text_len(best) >= 0.15 * total or best.find(".//table") is not None or total < 400:
@@ -618,13 +667,18 @@ def _find_body(root):
         return _text_len(e) - _link_text_len(e)
 
     target = score(body)
-    node = body
-    while True:
+    node = good = body
+    for _ in range(MAX_DEPTH):
+        if len(node) > 2000:
+            break
         kids = [c for c in node if _tag(c) and _tag(c) not in _SKIP_TAGS and not _is_chrome_element(c)]
         best = max(kids, key=score, default=None)
         if best is None or score(best) < 0.7 * target:
-            return node
+            break
         node = best
+        if _tag(node) not in _TABLE_INNER:
+            good = node  # never stop inside a table's rows: a data table is not a container
+    return good
 
 
 def _text_lines(el, skip=None) -> list[str]:
@@ -785,8 +839,8 @@ def read_html(data: bytes, name: str = "") -> Document:
     outside = _text_lines(root, skip=body) if body is not root else []
     walker = _Walker(base)
     # chrome inside the body (a share bar, a print link) is not the report
-    walker.skip = {el for el in body.iterdescendants()
-                   if _tag(el) and _is_chrome_element(el) and el.find(".//table") is None}
+    walker.skip = {el for el in body.xpath(".//*[@class or @id] | .//nav | .//header | .//footer | .//aside")
+                   if el is not body and _is_chrome_element(el) and el.find(".//table") is None}
     walker.walk(body)
     walker.flush()
     walker.end_section()
