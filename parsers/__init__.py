@@ -29,6 +29,18 @@ def read(data: bytes, name: str = "") -> Document:
     if fmt == "text":
         text, encoding = decode(data, source=name)
         return Document(blocks=read_text(text), format="text", encoding=encoding)
+    if fmt == "pdf":
+        from .pdf import read_pdf
+
+        return read_pdf(data, name=name)
+    if fmt == "docx":
+        from .docx import read_docx
+
+        return read_docx(data, name=name)
+    if fmt == "doc":
+        from .convert import read_doc
+
+        return read_doc(data, name=name)
     if fmt == "html":
         from .html import read_html
 

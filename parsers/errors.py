@@ -29,3 +29,23 @@ class UnsupportedFormat(ParseError):
 
 class DecodeError(ParseError):
     reason = "text could not be decoded"
+
+
+class EncryptedDocument(ParseError):
+    reason = "encrypted document: a password is needed to open it"
+
+
+class CorruptDocument(ParseError):
+    reason = "damaged document: its structure could not be read"
+
+
+class DocumentTimeout(ParseError):
+    reason = "document took too long to read (time limit reached)"
+
+
+class ConversionError(ParseError):
+    reason = "document could not be converted"
+
+
+class MissingTool(ParseError):
+    reason = "a tool needed to read this format is not installed"

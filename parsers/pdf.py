@@ -1,0 +1,836 @@
+"""PDF reports (printed from Word or WPS, or from a web page) into the document model.
+
+What a text-based PDF gives is glyphs with positions and vector graphics. This reader:
+
+- finds ruled tables from the drawn rules only (pdfplumber's explicit-lines strategy with the
+  page's lines, stroked rectangles and hairline filled rectangles; filled shading boxes are not
+  rules), turns each table's cells into a grid with row and column spans, and reads each cell's
+  text itself (labels broken over lines, vertical headers one character a line, joined back);
+- closes a table whose top or bottom rule is missing at a page break (verticals that run past
+  the last drawn rule get an added rule there: browsers drop the top rule of a continued row),
+  and stitches a table that continues on the next page into one `Table`: a cell that is open at
+  the bottom of one page and at the top of the next is one cell split by the page break (Word
+  and WPS split a row's label that way); a repeated header is dropped; columns are the union
+  of both pages' rules, so a continuation without its label block still lines up;
+- reads text outside tables as lines, drops running headers, footers and page numbers, joins
+  lines into paragraphs (first-line indent, short last line), marks headings (larger or
+  heading-font numbered lines) and keeps the signature block as separate paragraphs; lines
+  whose words stand in columns with numbers (a table without rules) become table rows;
+- fixes Chinese text quirks: CJK radical code points (⼯ ⺠) mapped with Unicode's
+  EquivalentUnifiedIdeograph.txt (parsers/data/), fake-bold doubled glyphs removed
+  (pdfplumber's dedupe_chars), "(cid:NNN)" glyphs from fonts without a ToUnicode map re-read
+  from pypdfium2's text layer, else reported;
+- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer",
+  raises `EncryptedDocument` and `CorruptDocument` for what cannot be opened;
+- has a per-document time limit (`TIME_LIMIT` seconds, env `GIOAR_PDF_TIME_LIMIT`): a SIGALRM
+  timer interrupts pdfplumber wherever it is when the reader runs in a process's main thread
+  (the batch workers do), and a deadline is checked between pages everywhere. What was read
+  before the limit is kept and the report is partial; nothing read raises `DocumentTimeout`.
+
+Every block and cell carries its 1-based page number.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import signal
+import statistics
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
+from .model import Block, Cell, Document, Heading, Paragraph, Table
+
+log = logging.getLogger(__name__)
+
+TIME_LIMIT = float(os.environ.get("GIOAR_PDF_TIME_LIMIT", "60"))
+SCANNED = "scanned: no text layer"
+SNAP = 3.0  # points: rules closer than this are one rule
+
+# -- text normalisation ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def radical_table() -> dict[int, str]:
+    """Kangxi radicals and CJK radicals supplement → unified ideograph (Unicode's
+    EquivalentUnifiedIdeograph.txt, shipped in parsers/data/)."""
+    text = resources.files("parsers").joinpath("data/EquivalentUnifiedIdeograph.txt").read_text("utf-8")
+    table: dict[int, str] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        cps, target = (p.strip() for p in line.split(";"))
+        lo, _, hi = cps.partition("..")
+        for cp in range(int(lo, 16), int(hi or lo, 16) + 1):
+            if 0x2E80 <= cp <= 0x2FDF:
+                table[cp] = chr(int(target, 16))
+    return table
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def fix_text(text: str) -> str:
+    """Radical code points to ideographs, invisible characters out, odd spaces to spaces."""
+    return text.translate(radical_table()).translate(_INVISIBLE).replace("\u00a0", " ").replace("\u3000", " ")
+
+
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014]")
+
+
+def _wide(ch: str) -> bool:
+    return bool(ch) and bool(_WIDE.match(ch))
+
+
+def join_pieces(a: str, b: str) -> str:
+    """Join two pieces of one text broken over lines: no space between CJK, one between words."""
+    if not a:
+        return b
+    if not b:
+        return a
+    if _wide(a[-1]) or _wide(b[0]) or a[-1] in "-/(（" or b[0] in ")）,.;:%":
+        return a + b
+    return a + " " + b
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef\u2018-\u201f])\s+(?=[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef\u2018-\u201f])")
+
+
+def tidy(text: str) -> str:
+    """Collapse runs of spaces; drop spaces between CJK characters (justified text)."""
+    text = re.sub(r"[ \t]+", " ", fix_text(text)).strip()
+    return _CJK_SPACE.sub("", text)
+
+
+# -- lines of text ------------------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    chars: list[dict]
+    page: int
+    x0: float = 0.0
+    x1: float = 0.0
+    top: float = 0.0
+    bottom: float = 0.0
+    size: float = 0.0
+    font: str = ""
+    segments: list[tuple[float, float, str]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return tidy(" ".join(s for _, _, s in self.segments))
+
+
+def _char_size(c: dict) -> float:
+    return float(c.get("size") or (c["bottom"] - c["top"]) or 10.0)
+
+
+def make_lines(chars: list[dict], page: int, split_gap: float = 1.2) -> list[Line]:
+    """Group characters into lines (by vertical centre), each split into segments at gaps wider
+    than `split_gap` times the font size (columns of a table without rules)."""
+    chars = [c for c in chars if c.get("text") and c["text"].strip()]
+    if not chars:
+        return []
+    chars.sort(key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"]))
+    groups: list[list[dict]] = []
+    mid = None
+    size = 0.0
+    for c in chars:
+        m = (c["top"] + c["bottom"]) / 2
+        s = _char_size(c)
+        if groups and mid is not None and abs(m - mid) <= 0.45 * max(size, s):
+            groups[-1].append(c)
+            n = len(groups[-1])
+            mid = mid + (m - mid) / n
+            size = max(size, s)
+        else:
+            groups.append([c])
+            mid, size = m, s
+    lines = []
+    for g in groups:
+        g.sort(key=lambda c: c["x0"])
+        sizes = [_char_size(c) for c in g]
+        size = statistics.median(sizes)
+        segs: list[tuple[float, float, str]] = []
+        x0, x1, text = g[0]["x0"], g[0]["x1"], g[0]["text"]
+        for prev, c in zip(g, g[1:]):
+            gap = c["x0"] - prev["x1"]
+            if gap > split_gap * size:
+                segs.append((x0, x1, text))
+                x0, x1, text = c["x0"], c["x1"], c["text"]
+                continue
+            if c["x0"] < prev["x0"] + 0.3 * _char_size(prev) and c["text"] == prev["text"]:
+                continue  # a doubled glyph that dedupe_chars left (offset fake bold)
+            if gap > 0.2 * size and not (_wide(prev["text"][-1]) and _wide(c["text"][0])):
+                text += " "
+            text += c["text"]
+            x1 = max(x1, c["x1"])
+        segs.append((x0, x1, text))
+        fonts = Counter()
+        for c in g:
+            fonts[c.get("fontname", "")] += 1
+        lines.append(Line(g, page, g[0]["x0"], max(c["x1"] for c in g), min(c["top"] for c in g),
+                          max(c["bottom"] for c in g), size, fonts.most_common(1)[0][0], segs))
+    return lines
+
+
+def text_of(chars: list[dict]) -> str:
+    """The text of a table cell: its lines joined (no space inside CJK)."""
+    out = ""
+    for line in make_lines(chars, 0, split_gap=1e9):
+        out = join_pieces(out, line.text)
+    return out
+
+
+# -- rules and ruled tables --------------------------------------------------------------------
+
+
+def _white(color) -> bool:
+    if color is None:
+        return False
+    if isinstance(color, (int, float)):
+        color = (color,)
+    try:
+        vals = [float(v) for v in color]
+    except (TypeError, ValueError):
+        return False
+    if len(vals) == 1:
+        return vals[0] >= 0.95
+    if len(vals) == 3:
+        return min(vals) >= 0.95
+    if len(vals) == 4:
+        return max(vals) <= 0.05
+    return False
+
+
+def _edge(x0: float, top: float, x1: float, bottom: float, orientation: str, real: bool = True) -> dict:
+    if orientation == "h":
+        y = (top + bottom) / 2
+        top = bottom = y
+    else:
+        x = (x0 + x1) / 2
+        x0 = x1 = x
+    return {"object_type": "line_edge", "orientation": orientation, "x0": x0, "x1": x1, "top": top,
+            "bottom": bottom, "width": x1 - x0, "height": bottom - top, "real": real}
+
+
+def page_edges(page) -> list[dict]:
+    """Drawn rules: stroked lines, stroked rectangles' sides, hairline filled rectangles and the
+    straight pieces of polylines. Shading (filled boxes) is not a rule."""
+    edges = []
+    for ln in page.lines:
+        if _white(ln.get("stroking_color")):
+            continue
+        if abs(ln["top"] - ln["bottom"]) <= 1.5:
+            edges.append(_edge(ln["x0"], ln["top"], ln["x1"], ln["bottom"], "h"))
+        elif abs(ln["x0"] - ln["x1"]) <= 1.5:
+            edges.append(_edge(ln["x0"], ln["top"], ln["x1"], ln["bottom"], "v"))
+    for r in page.rects:
+        x0, top, x1, bottom = r["x0"], r["top"], r["x1"], r["bottom"]
+        w, h = x1 - x0, bottom - top
+        if r.get("stroke") and not _white(r.get("stroking_color")) and w > 1 and h > 1:
+            edges += [_edge(x0, top, x1, top, "h"), _edge(x0, bottom, x1, bottom, "h"),
+                      _edge(x0, top, x0, bottom, "v"), _edge(x1, top, x1, bottom, "v")]
+        elif (r.get("fill") and not _white(r.get("non_stroking_color"))) or (r.get("stroke") and not _white(r.get("stroking_color"))):
+            if h <= 3 and w > h:
+                edges.append(_edge(x0, top, x1, bottom, "h"))
+            elif w <= 3 and h > w:
+                edges.append(_edge(x0, top, x1, bottom, "v"))
+    for cv in page.curves:
+        if not cv.get("stroke") and not (cv.get("fill") and not _white(cv.get("non_stroking_color"))):
+            continue
+        pts = cv.get("pts") or []
+        for (ax, ay), (bx, by) in zip(pts, pts[1:]):
+            if abs(ay - by) <= 1 and abs(ax - bx) > 2:
+                edges.append(_edge(min(ax, bx), ay, max(ax, bx), by, "h"))
+            elif abs(ax - bx) <= 1 and abs(ay - by) > 2:
+                edges.append(_edge(ax, min(ay, by), bx, max(ay, by), "v"))
+    return [e for e in edges if max(e["width"], e["height"]) >= 3]
+
+
+@dataclass
+class RawCell:
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    text: str
+    page: int
+    top_real: bool = True
+    bottom_real: bool = True
+
+
+@dataclass
+class PageTable:
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    cells: list[RawCell]
+
+
+def _covered(edges: list[dict], y: float, x0: float, x1: float, share: float = 0.6) -> bool:
+    """Is the span x0..x1 at height y drawn by real horizontal rules (mostly)?"""
+    width = x1 - x0
+    if width <= 0:
+        return True
+    spans = sorted((max(e["x0"], x0), min(e["x1"], x1)) for e in edges
+                   if e["real"] and abs(e["top"] - y) <= SNAP and e["x1"] > x0 and e["x0"] < x1)
+    covered, end = 0.0, x0
+    for a, b in spans:
+        a = max(a, end)
+        if b > a:
+            covered += b - a
+            end = b
+    return covered >= share * width
+
+
+def _settings(h: list[dict], v: list[dict]) -> dict:
+    return {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
+            "explicit_vertical_lines": v, "explicit_horizontal_lines": h,
+            "snap_tolerance": SNAP, "join_tolerance": SNAP, "intersection_tolerance": SNAP,
+            "edge_min_length": 3}
+
+
+def ruled_tables(page, page_no: int, chars: list[dict]) -> list[PageTable]:
+    edges = page_edges(page)
+    h = [e for e in edges if e["orientation"] == "h"]
+    v = [e for e in edges if e["orientation"] == "v"]
+    if len(h) < 2 or len(v) < 2:
+        return []
+    found = page.find_tables(_settings(h, v))
+    # Close tables whose verticals run past the first or last drawn rule (a page break).
+    added = []
+    for t in found:
+        bx0, btop, bx1, bbottom = t.bbox
+        vs = [e for e in v if bx0 - SNAP <= e["x0"] <= bx1 + SNAP and e["bottom"] >= btop - 1 and e["top"] <= bbottom + 1]
+        if not vs:
+            continue
+        top, bottom = min([e["top"] for e in vs] + [btop]), max([e["bottom"] for e in vs] + [bbottom])
+        if not _covered(h, top, bx0, bx1, share=0.97):
+            added.append(_edge(bx0, top, bx1, top, "h", real=False))
+        if not _covered(h, bottom, bx0, bx1, share=0.97):
+            added.append(_edge(bx0, bottom, bx1, bottom, "h", real=False))
+    if added:
+        h = h + added
+        found = page.find_tables(_settings(h, v))
+    out = []
+    for t in found:
+        boxes = [c for c in t.cells if c[2] - c[0] > 1 and c[3] - c[1] > 1]
+        if len(boxes) < 2:
+            continue
+        cells = []
+        for x0, top, x1, bottom in boxes:
+            inside = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
+            cells.append(RawCell(x0, top, x1, bottom, text_of(inside), page_no,
+                                 _covered(h, top, x0, x1), _covered(h, bottom, x0, x1)))
+        bx0, btop, bx1, bbottom = t.bbox
+        out.append(PageTable(page_no, bx0, btop, bx1, bbottom, cells))
+    return out
+
+
+def _cluster(values: list[float], tol: float = SNAP) -> list[float]:
+    out: list[float] = []
+    for x in sorted(values):
+        if out and x - out[-1] <= tol:
+            continue
+        out.append(x)
+    return out
+
+
+def _index(points: list[float], x: float) -> int:
+    return min(range(len(points)), key=lambda i: abs(points[i] - x))
+
+
+def _row_texts(cells: list[RawCell], top: float) -> list[str]:
+    return [c.text for c in sorted(cells, key=lambda c: c.x0) if abs(c.top - top) <= SNAP]
+
+
+def stitch(parts: list[PageTable]) -> Table:
+    """One table from its pieces on consecutive pages (already known to belong together)."""
+    cells: list[RawCell] = []
+    offset = 0.0
+    first_rows: list[list[str]] = []
+    for n, part in enumerate(parts):
+        shift = offset - part.top
+        moved = [RawCell(c.x0, c.top + shift, c.x1, c.bottom + shift, c.text, c.page, c.top_real, c.bottom_real)
+                 for c in part.cells]
+        if n == 0:
+            tops = _cluster([c.top for c in moved])
+            first_rows = [_row_texts(moved, t) for t in tops[:4]]
+        else:
+            # A header repeated on the continuation: drop it.
+            tops = _cluster([c.top for c in moved])
+            k = 0
+            while k < min(len(first_rows), len(tops) - 1) and _row_texts(moved, tops[k]) == first_rows[k] \
+                    and any(re.search(r"[^\d\s.,-]", t) for t in first_rows[k]):
+                k += 1
+            if k:
+                cut = tops[k]
+                moved = [c for c in moved if c.top >= cut - SNAP]
+                delta = cut - offset
+                for c in moved:
+                    c.top -= delta
+                    c.bottom -= delta
+            # A cell open at the page bottom and open at the next page's top is one cell.
+            joined = []
+            for c in moved:
+                if abs(c.top - offset) <= SNAP and not c.top_real:
+                    above = [p for p in cells if abs(p.bottom - offset) <= SNAP and not p.bottom_real
+                             and abs(p.x0 - c.x0) <= SNAP and abs(p.x1 - c.x1) <= SNAP]
+                    if above:
+                        p = above[0]
+                        p.bottom, p.bottom_real = c.bottom, c.bottom_real
+                        p.text = join_pieces(p.text, c.text)
+                        continue
+                joined.append(c)
+            moved = joined
+        cells.extend(moved)
+        offset = max([c.bottom for c in cells] + [offset])
+    return grid_table(cells)
+
+
+def grid_table(raw: list[RawCell]) -> Table:
+    xs = _cluster([v for c in raw for v in (c.x0, c.x1)])
+    ys = _cluster([v for c in raw for v in (c.top, c.bottom)])
+    placed: dict[tuple[int, int], list] = {}
+    spans = []
+    for c in raw:
+        r0, r1 = _index(ys, c.top), _index(ys, c.bottom)
+        c0, c1 = _index(xs, c.x0), _index(xs, c.x1)
+        if r1 <= r0 or c1 <= c0:
+            continue
+        if any((r, cc) in placed for r in range(r0, r1) for cc in range(c0, c1)):
+            continue  # overlapping boxes: keep the first
+        entry = [r0, c0, r1 - r0, c1 - c0, c]
+        spans.append(entry)
+        for r in range(r0, r1):
+            for cc in range(c0, c1):
+                placed[(r, cc)] = entry
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    # Holes (no rule drew a cell there): the cell above grows down over a hole of its width,
+    # else the hole is one empty merged cell.
+    for r in range(n_rows):
+        c = 0
+        while c < n_cols:
+            if (r, c) in placed:
+                c += 1
+                continue
+            end = c
+            while end < n_cols and (r, end) not in placed:
+                end += 1
+            above = placed.get((r - 1, c)) if r else None
+            if above and above[1] == c and above[1] + above[3] <= end and above[0] + above[2] == r:
+                above[2] += 1
+                for cc in range(c, c + above[3]):
+                    placed[(r, cc)] = above
+                c += above[3]
+                continue
+            entry = [r, c, 1, end - c, RawCell(xs[c], ys[r], xs[end], ys[r + 1], "", (above or [0, 0, 0, 0, None])[4].page if above else 0)]
+            spans.append(entry)
+            for cc in range(c, end):
+                placed[(r, cc)] = entry
+            c = end
+    rows: list[list[Cell]] = [[] for _ in range(n_rows)]
+    page_of_row: dict[int, int] = {}
+    for r0, c0, rs, cs, c in spans:
+        if c.page:
+            page_of_row.setdefault(r0, c.page)
+    for r0, c0, rs, cs, c in sorted(spans, key=lambda e: (e[0], e[1])):
+        page = c.page or page_of_row.get(r0) or next((p for rr, p in sorted(page_of_row.items()) if rr >= r0), None)
+        rows[r0].append(Cell(tidy(c.text), rowspan=rs, colspan=cs, page=page))
+    first_page = min((c.page for c in raw if c.page), default=None)
+    return Table.from_rows(rows, page=first_page)
+
+
+# -- tables without rules ----------------------------------------------------------------------
+
+_VALUE = re.compile(r"[-+]?\d[\d,，]*(?:\.\d+)?\s*[%件条个项次人元万]*|[-—–/\\／]+|无")
+
+
+def _row_like(line: Line) -> bool:
+    segs = [tidy(s) for _, _, s in line.segments]
+    if len(segs) < 2:
+        return False
+    values = sum(1 for s in segs if _VALUE.fullmatch(s))
+    if values >= 1 and len(segs[0]) <= 40 and values >= len(segs) - 2:
+        return True
+    return len(segs) >= 3 and all(len(s) <= 20 for s in segs)
+
+
+# -- the reader ----------------------------------------------------------------------------------
+
+
+class _TimeUp(BaseException):
+    """The time limit was reached (a BaseException so that no library swallows it)."""
+
+
+@contextmanager
+def _alarm(limit: float | None):
+    use = (limit is not None and limit > 0 and hasattr(signal, "setitimer")
+           and threading.current_thread() is threading.main_thread())
+    if not use:
+        yield
+        return
+
+    def ring(signum, frame):
+        raise _TimeUp()
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+_PAGE_NUMBER = re.compile(
+    r"^[-—–_\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–_\s]*$"
+    r"|^(?:page\s*)?\d{1,4}\s*(?:of|/)\s*\d{1,4}$", re.I)
+_NUMBERED = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（]\s*[一二三四五六七八九十]{1,3}\s*[)）])")
+_HEADING_FONT = re.compile(r"bold|hei|黑|black|heavy|xbs|标宋|semibold|medium|,bd|-bd", re.I)
+_SENTENCE_END = re.compile(r"[。；;！!？?：:]$")
+
+
+def _decode_meta(value) -> str:
+    if isinstance(value, bytes):
+        for enc in ("utf-16", "utf-8", "gb18030"):
+            try:
+                return value.decode(enc)
+            except UnicodeDecodeError:
+                continue
+        return ""
+    text = str(value)
+    if text.startswith("ÿþ") or text.startswith("þÿ"):
+        try:
+            return text.encode("latin-1").decode("utf-16")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return ""
+    return text
+
+
+def _open_pdfium(data: bytes, name: str):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc)
+        if "password" in msg.lower():
+            raise EncryptedDocument("encrypted PDF: a password is needed to open it", source=name) from None
+        raise CorruptDocument(f"damaged PDF: {msg}", source=name) from None
+
+
+def _pdfium_chars(pdoc, index: int) -> list[dict]:
+    """The characters of one page as pypdfium2 reads them (another text layer)."""
+    import pypdfium2.raw as raw
+
+    page = pdoc[index]
+    height = page.get_height()
+    tp = page.get_textpage()
+    out = []
+    for i in range(tp.count_chars()):
+        ch = tp.get_text_range(i, 1)
+        if not ch or not ch.strip():
+            continue
+        left, bottom, right, top = tp.get_charbox(i)
+        size = raw.FPDFText_GetFontSize(tp.raw, i) or (top - bottom)
+        out.append({"text": ch, "x0": left, "x1": right, "top": height - top, "bottom": height - bottom,
+                    "size": size, "fontname": "pdfium"})
+    return out
+
+
+def _unreadable(chars: list[dict]) -> float:
+    """Share of characters that are not text (unmapped glyphs)."""
+    if not chars:
+        return 0.0
+    bad = sum(1 for c in chars if c["text"].startswith("(cid:") or c["text"] == "\ufffd"
+              or any(0xE000 <= ord(ch) <= 0xF8FF or (ord(ch) < 32) for ch in c["text"]))
+    return bad / len(chars)
+
+
+def read_pdf(data: bytes, name: str = "", time_limit: float | None = None) -> Document:
+    """Read a PDF's bytes. Raises EncryptedDocument, CorruptDocument or DocumentTimeout."""
+    if not data.lstrip()[:5] == b"%PDF-":
+        head = data.lstrip()[:200].decode("latin-1", "replace").lower()
+        what = "an HTML page" if ("<html" in head or "<!doctype" in head) else "something else"
+        raise CorruptDocument(f"not a PDF: the file is {what}", source=name)
+    limit = TIME_LIMIT if time_limit is None else time_limit
+    start = time.monotonic()
+    pdoc = _open_pdfium(data, name)
+    try:
+        n_pages = len(pdoc)
+        counts = []
+        for i in range(n_pages):
+            tp = pdoc[i].get_textpage()
+            counts.append(tp.count_chars())
+        if n_pages == 0:
+            raise CorruptDocument("PDF without pages", source=name)
+        if sum(counts) == 0:
+            return Document(blocks=[], format="pdf", meta={"pages": str(n_pages)}, warnings=[SCANNED])
+        reader = _Reader(data, name, pdoc, counts, limit, start)
+        with _alarm(limit):
+            try:
+                reader.run()
+            except _TimeUp:
+                pass
+        return reader.document()
+    finally:
+        pdoc.close()
+
+
+class _Reader:
+    def __init__(self, data, name, pdoc, counts, limit, start):
+        self.data, self.name, self.pdoc, self.counts = data, name, pdoc, counts
+        self.limit, self.start = limit, start
+        self.pages: list[dict] = []  # per page read: {"no", "height", "width", "items"}
+        self.warnings: list[str] = []
+        self.meta: dict[str, str] = {"pages": str(len(counts))}
+        self.timed_out = False
+        self.scanned: list[int] = []
+        self.unreadable: list[int] = []
+
+    def run(self) -> None:
+        import pdfplumber
+        from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+        try:
+            pdf = pdfplumber.open(io.BytesIO(self.data))
+            pages = pdf.pages
+        except _TimeUp:
+            raise
+        except Exception as exc:  # pdfminer raises many kinds on a damaged file
+            cause = exc.__cause__ or exc
+            if isinstance(cause, PDFPasswordIncorrect) or "password" in str(exc).lower():
+                raise EncryptedDocument("encrypted PDF: a password is needed to open it", source=self.name) from None
+            raise CorruptDocument(f"damaged PDF: {type(cause).__name__}: {cause}", source=self.name) from None
+        try:
+            for key in ("Title", "Author", "Creator", "Producer"):
+                if key in (pdf.metadata or {}):
+                    value = _decode_meta(pdf.metadata[key]).strip("\x00 ")
+                    if value:
+                        self.meta[key.lower()] = value
+            for i, page in enumerate(pages):
+                if self.limit and time.monotonic() - self.start > self.limit:
+                    raise _TimeUp()
+                self.pages.append(self._page(page, i))
+                page.close()
+        except _TimeUp:
+            self.timed_out = True
+        finally:
+            pdf.close()
+
+    def _page(self, page, i: int) -> dict:
+        no = i + 1
+        info = {"no": no, "height": float(page.height), "width": float(page.width), "items": []}
+        if self.counts[i] == 0:
+            if page.images or not page.chars:
+                self.scanned.append(no)
+            return info
+        page = page.dedupe_chars(tolerance=1)
+        chars = page.chars
+        if _unreadable(chars) > 0.05:
+            other = _pdfium_chars(self.pdoc, i)
+            if other and _unreadable(other) < 0.05:
+                chars = other
+            else:
+                self.unreadable.append(no)
+                chars = [c for c in chars if not c["text"].startswith("(cid:")]
+        chars = [dict(c, text=fix_text(c["text"])) for c in chars]
+        tables = ruled_tables(page, no, chars)
+
+        def in_table(c):
+            cx, cy = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
+            return any(t.x0 - 1 <= cx <= t.x1 + 1 and t.top - 1 <= cy <= t.bottom + 1 for t in tables)
+
+        lines = make_lines([c for c in chars if not in_table(c)], no)
+        items = [(t.top, "table", t) for t in tables] + [(ln.top, "line", ln) for ln in lines]
+        items.sort(key=lambda it: it[0])
+        info["items"] = items
+        return info
+
+    # -- assembly --------------------------------------------------------------------------
+    def _drop_running(self) -> None:
+        """Running headers, footers and page numbers: lines in the top or bottom margin that
+        are page numbers or repeat (digits aside) on other pages."""
+        seen: Counter = Counter()
+        margin_lines = []
+        for p in self.pages:
+            h = p["height"]
+            for top, kind, obj in p["items"]:
+                if kind == "line" and (obj.bottom < 0.1 * h or obj.top > 0.9 * h):
+                    key = re.sub(r"\d+", "#", obj.text)
+                    margin_lines.append((p, obj, key))
+        for _, _, key in margin_lines:
+            seen[key] += 1
+        drop = set()
+        for p, obj, key in margin_lines:
+            text = obj.text
+            if _PAGE_NUMBER.match(text) or (seen[key] >= 2 and len(self.pages) >= 2):
+                drop.add(id(obj))
+        for p in self.pages:
+            p["items"] = [it for it in p["items"] if id(it[2]) not in drop]
+
+    def document(self) -> Document:
+        if self.timed_out:
+            msg = f"time limit: read {len(self.pages)} of {len(self.counts)} pages in {self.limit:g} s"
+            if not any(p["items"] for p in self.pages):
+                raise DocumentTimeout(msg, source=self.name)
+            self.warnings.append(msg)
+        self._drop_running()
+        blocks = self._blocks()
+        if self.scanned:
+            if len(self.scanned) == len(self.pages):
+                self.warnings.insert(0, SCANNED)
+            else:
+                self.warnings.append(f"{SCANNED} on pages " + ", ".join(map(str, self.scanned)))
+        if self.unreadable:
+            self.warnings.append("unreadable text (font without a ToUnicode map, (cid:) glyphs) on pages "
+                                 + ", ".join(map(str, self.unreadable)))
+        return Document(blocks=blocks, format="pdf", meta=self.meta, warnings=self.warnings)
+
+    def _body_style(self) -> tuple[str, float, float, float]:
+        fonts: Counter = Counter()
+        sizes: Counter = Counter()
+        x0s: Counter = Counter()
+        x1s = []
+        for p in self.pages:
+            for _, kind, obj in p["items"]:
+                if kind == "line":
+                    n = len(obj.chars)
+                    fonts[obj.font] += n
+                    sizes[round(obj.size)] += n
+                    if len(obj.chars) >= 10:
+                        x0s[round(obj.x0)] += 1
+                        x1s.append(obj.x1)
+        font = fonts.most_common(1)[0][0] if fonts else ""
+        size = float(sizes.most_common(1)[0][0]) if sizes else 12.0
+        left = float(min(x0s.most_common(3))[0]) if x0s else 0.0
+        right = max(x1s) if x1s else 0.0
+        if x1s:
+            right = sorted(x1s)[int(0.9 * (len(x1s) - 1))]
+        return font, size, left, right
+
+    def _blocks(self) -> list[Block]:
+        font, size, left, right = self._body_style()
+        blocks: list[Block] = []
+        # Table pieces that continue on the next page are stitched first.
+        pending: list[PageTable] = []
+
+        def flush_table():
+            if pending:
+                blocks.append(stitch(list(pending)))
+                pending.clear()
+
+        para: list[Line] = []
+
+        def flush_para():
+            if not para:
+                return
+            text = ""
+            for ln in para:
+                text = join_pieces(text, ln.text)
+            first = para[0]
+            if len(para) == 1 and self._is_heading(first, font, size):
+                level = 1 if first.size >= size + 2 else 2
+                blocks.append(Heading(text, level=level, page=first.page))
+            else:
+                blocks.append(Paragraph(text, page=first.page))
+            para.clear()
+
+        rows: list[Line] = []
+
+        def flush_rows():
+            if not rows:
+                return
+            values = sum(1 for ln in rows for _, _, s in ln.segments if _VALUE.fullmatch(tidy(s)))
+            if len(rows) >= 2 or values >= 3:
+                table_rows = [[Cell(tidy(s), page=ln.page) for _, _, s in ln.segments] for ln in rows]
+                blocks.append(Table.from_rows(table_rows, page=rows[0].page))
+            else:
+                for ln in rows:
+                    blocks.append(Paragraph(ln.text, page=ln.page))
+            rows.clear()
+
+        prev: Line | None = None
+        for pi, p in enumerate(self.pages):
+            items = p["items"]
+            for k, (top, kind, obj) in enumerate(items):
+                if kind == "table":
+                    flush_para()
+                    flush_rows()
+                    if pending and not (k == 0 and self._continues(pending[-1], obj)):
+                        flush_table()
+                    pending.append(obj)
+                    last = k == len(items) - 1
+                    nxt = self.pages[pi + 1]["items"] if pi + 1 < len(self.pages) else []
+                    if not (last and nxt and nxt[0][1] == "table" and self._continues(obj, nxt[0][2])):
+                        flush_table()
+                    prev = None
+                    continue
+                flush_table()
+                ln: Line = obj
+                if _row_like(ln):
+                    flush_para()
+                    rows.append(ln)
+                    prev = None
+                    continue
+                flush_rows()
+                if para and not self._continues_para(prev, ln, font, size, left, right):
+                    flush_para()
+                para.append(ln)
+                prev = ln
+        flush_para()
+        flush_rows()
+        flush_table()
+        return blocks
+
+    @staticmethod
+    def _continues(a: PageTable, b: PageTable) -> bool:
+        """Does table piece b (top of the next page) continue a (bottom of the page before)?"""
+        if b.page != a.page + 1 or abs(a.x1 - b.x1) > 6 or b.x0 < a.x0 - 6:
+            return False
+        xa = _cluster([v for c in a.cells for v in (c.x0, c.x1)])
+        xb = _cluster([v for c in b.cells for v in (c.x0, c.x1)])
+        match = sum(1 for x in xb if any(abs(x - y) <= SNAP for y in xa))
+        return match >= 0.7 * len(xb)
+
+    @staticmethod
+    def _is_heading(ln: Line, font: str, size: float) -> bool:
+        text = ln.text
+        if len(text) > 40 or text.endswith("。") or not text:
+            return False
+        if ln.size >= size + 2:
+            return True
+        if ln.font == font or not _HEADING_FONT.search(ln.font) or not _NUMBERED.match(text):
+            return False
+        return sum(1 for c in ln.chars if c.get("fontname") == ln.font) >= 0.8 * len(ln.chars)
+
+    def _continues_para(self, prev: Line | None, ln: Line, font, size, left, right) -> bool:
+        if prev is None:
+            return False
+        unit = prev.size or size
+        if self._is_heading(prev, font, size) or self._is_heading(ln, font, size):
+            return False
+        if prev.x1 < right - 1.5 * unit:  # the previous line ended short
+            return False
+        if ln.x0 > left + 0.8 * unit:  # indented: a new paragraph
+            return False
+        if abs(ln.size - prev.size) > 1.5:
+            return False
+        if ln.page == prev.page and ln.top - prev.bottom > 1.6 * unit:
+            return False
+        if prev.x0 > left + 3 * unit and prev.x1 < right - unit:
+            return False  # centred or right-aligned
+        return True
