@@ -49,6 +49,7 @@ from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
 from .model import Block, Cell, Document, Heading, Paragraph, Table
 
 log = logging.getLogger(__name__)
+logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings on every glyph otherwise
 
 TIME_LIMIT = float(os.environ.get("GIOAR_PDF_TIME_LIMIT", "60"))
 SCANNED = "scanned: no text layer"
@@ -356,6 +357,23 @@ def _row_texts(cells: list[RawCell], top: float) -> list[str]:
     return [c.text for c in sorted(cells, key=lambda c: c.x0) if abs(c.top - top) <= SNAP]
 
 
+def _trim_frame(cells: list[RawCell]) -> list[RawCell]:
+    """Drop an empty last row closed only by the added rule: the table's frame running on to the
+    page end (a browser draws it while the next row moved to the next page)."""
+    tops = _cluster([c.top for c in cells])
+    if len(tops) < 2:
+        return cells
+    last = [c for c in cells if abs(c.top - tops[-1]) <= SNAP]
+    if all(not c.text.strip() and not c.bottom_real for c in last):
+        cut = tops[-1]
+        keep = [c for c in cells if c not in last]
+        for c in keep:
+            if not c.bottom_real and c.bottom > cut + SNAP:
+                c.bottom = cut
+        return keep
+    return cells
+
+
 def stitch(parts: list[PageTable]) -> Table:
     """One table from its pieces on consecutive pages (already known to belong together)."""
     cells: list[RawCell] = []
@@ -364,7 +382,7 @@ def stitch(parts: list[PageTable]) -> Table:
     for n, part in enumerate(parts):
         shift = offset - part.top
         moved = [RawCell(c.x0, c.top + shift, c.x1, c.bottom + shift, c.text, c.page, c.top_real, c.bottom_real)
-                 for c in part.cells]
+                 for c in _trim_frame(part.cells)]
         if n == 0:
             tops = _cluster([c.top for c in moved])
             first_rows = [_row_texts(moved, t) for t in tops[:4]]
@@ -382,27 +400,57 @@ def stitch(parts: list[PageTable]) -> Table:
                 for c in moved:
                     c.top -= delta
                     c.bottom -= delta
-            # A cell open at the page bottom and open at the next page's top is one cell.
-            joined = []
-            for c in moved:
-                if abs(c.top - offset) <= SNAP and not c.top_real:
-                    above = [p for p in cells if abs(p.bottom - offset) <= SNAP and not p.bottom_real
-                             and abs(p.x0 - c.x0) <= SNAP and abs(p.x1 - c.x1) <= SNAP]
-                    if above:
-                        p = above[0]
-                        p.bottom, p.bottom_real = c.bottom, c.bottom_real
-                        p.text = join_pieces(p.text, c.text)
-                        continue
-                joined.append(c)
-            moved = joined
+            moved = _join_at_break(cells, moved, offset)
         cells.extend(moved)
         offset = max([c.bottom for c in cells] + [offset])
     return grid_table(cells)
 
 
+_NEW_LABEL = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|\d{1,2}\s*[.、．])")
+
+
+def _spans_rows(c: RawCell, tops: list[float]) -> bool:
+    return any(c.top + SNAP < t < c.bottom - SNAP for t in tops)
+
+
+def _join_at_break(above: list[RawCell], cont: list[RawCell], y: float) -> list[RawCell]:
+    """Join the cells split by a page break (at height y) to the cells they continue.
+
+    A cell at the top of the continuation continues the cell above it (same column edges) when
+    - neither the page's bottom rule nor the next page's top rule is drawn there (Word and WPS
+      split a row's label across pages that way);
+    - the first row of the continuation is the empty tail of a row split by the break (its
+      one-row cells are all empty: LibreOffice closes both pieces with rules);
+    - it spans several rows and is empty, or does not start a new numbered label: the rest of
+      a group label ("（四）" / "无法提供") or of a merged cell that goes on."""
+    last = [p for p in above if abs(p.bottom - y) <= SNAP]
+    first = [c for c in cont if abs(c.top - y) <= SNAP]
+    tops_cont = _cluster([c.top for c in cont])
+    tops_above = _cluster([p.top for p in above])
+    one_row = [c for c in first if not _spans_rows(c, tops_cont)]
+    tail = bool(one_row) and all(not c.text.strip() for c in one_row) and len(tops_cont) > 1
+    out = []
+    for c in cont:
+        if c in first:
+            match = [p for p in last if abs(p.x0 - c.x0) <= SNAP and abs(p.x1 - c.x1) <= SNAP]
+            if match:
+                p = match[0]
+                multi = _spans_rows(c, tops_cont)
+                join = ((not c.top_real and not p.bottom_real) or tail
+                        or (multi and not c.text.strip())
+                        or (multi and _spans_rows(p, tops_above) and not _NEW_LABEL.match(c.text)))
+                if join:
+                    p.bottom, p.bottom_real = c.bottom, c.bottom_real
+                    p.text = join_pieces(p.text, c.text)
+                    last.remove(p)
+                    continue
+        out.append(c)
+    return out
+
+
 def grid_table(raw: list[RawCell]) -> Table:
-    xs = _cluster([v for c in raw for v in (c.x0, c.x1)])
-    ys = _cluster([v for c in raw for v in (c.top, c.bottom)])
+    xs = _cluster([v for c in raw for v in (c.x0, c.x1)], tol=4.5)
+    ys = _cluster([v for c in raw for v in (c.top, c.bottom)], tol=4.5)
     placed: dict[tuple[int, int], list] = {}
     spans = []
     for c in raw:
@@ -503,23 +551,6 @@ _HEADING_FONT = re.compile(r"bold|hei|黑|black|heavy|xbs|标宋|semibold|medium
 _SENTENCE_END = re.compile(r"[。；;！!？?：:]$")
 
 
-def _decode_meta(value) -> str:
-    if isinstance(value, bytes):
-        for enc in ("utf-16", "utf-8", "gb18030"):
-            try:
-                return value.decode(enc)
-            except UnicodeDecodeError:
-                continue
-        return ""
-    text = str(value)
-    if text.startswith("ÿþ") or text.startswith("þÿ"):
-        try:
-            return text.encode("latin-1").decode("utf-16")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            return ""
-    return text
-
-
 def _open_pdfium(data: bytes, name: str):
     import pypdfium2 as pdfium
 
@@ -616,11 +647,14 @@ class _Reader:
                 raise EncryptedDocument("encrypted PDF: a password is needed to open it", source=self.name) from None
             raise CorruptDocument(f"damaged PDF: {type(cause).__name__}: {cause}", source=self.name) from None
         try:
+            try:
+                info = self.pdoc.get_metadata_dict()
+            except Exception:  # noqa: BLE001 - metadata is optional
+                info = {}
             for key in ("Title", "Author", "Creator", "Producer"):
-                if key in (pdf.metadata or {}):
-                    value = _decode_meta(pdf.metadata[key]).strip("\x00 ")
-                    if value:
-                        self.meta[key.lower()] = value
+                value = (info.get(key) or "").strip("\x00 ")
+                if value:
+                    self.meta[key.lower()] = value
             for i, page in enumerate(pages):
                 if self.limit and time.monotonic() - self.start > self.limit:
                     raise _TimeUp()
@@ -698,7 +732,11 @@ class _Reader:
         if self.unreadable:
             self.warnings.append("unreadable text (font without a ToUnicode map, (cid:) glyphs) on pages "
                                  + ", ".join(map(str, self.unreadable)))
-        return Document(blocks=blocks, format="pdf", meta=self.meta, warnings=self.warnings)
+        title = self.meta.get("title", "")
+        # The file's own title (a browser prints the page's <title>) when it names a report.
+        if not re.search(r"(?:政府信息公开|政务公开).*(?:报告|年报)", title):
+            title = ""
+        return Document(blocks=blocks, format="pdf", title=tidy(title), meta=self.meta, warnings=self.warnings)
 
     def _body_style(self) -> tuple[str, float, float, float]:
         fonts: Counter = Counter()
