@@ -296,6 +296,8 @@ class _Walker:
         self.loose_images: list[tuple[str, str]] = []
         self.image_warnings: list[str] = []
         self.skip: set = set()
+        self.orphans: list[list[Cell]] = []
+        self.orphans_start = 0
 
     def warn_once(self, message: str) -> None:
         if message not in self.warnings:
@@ -314,7 +316,10 @@ class _Walker:
             return
         raw = "".join(self.pieces)
         self.pieces = []
-        for line in _lines(raw):
+        lines = _lines(raw)
+        if lines:
+            self.close_orphans()
+        for line in lines:
             self.add_paragraph(line)
 
     def add_paragraph(self, line: str, heading_level: int = 0) -> None:
@@ -347,6 +352,7 @@ class _Walker:
 
     def add_table(self, table: Table) -> None:
         self.flush()
+        self.close_orphans()
         if self.full():
             return
         self.blocks.append(table)
@@ -395,6 +401,7 @@ class _Walker:
             self.flush()
             self.orphan_row(el, depth)
             return
+        self.close_orphans()
         if tag in _HEADINGS:
             self.flush()
             lines = _lines(self.collect(el, depth))
@@ -553,23 +560,30 @@ class _Walker:
             self.walk_children(tr, depth)
             return
         width = sum(_span(c.get("colspan")) for c in cells)
-        if width > MAX_COLS or self.table_cells + len(cells) > MAX_TABLE_CELLS:
+        if width > MAX_COLS or self.table_cells + len(cells) > MAX_TABLE_CELLS or len(self.orphans) >= MAX_ROWS:
             self.warn_once(f"a table row {width} columns wide was skipped (more than {MAX_COLS})"
-                           if width > MAX_COLS else f"tables beyond {MAX_TABLE_CELLS} cells in all were skipped")
+                           if width > MAX_COLS else "rows outside any table beyond the limits were skipped")
             return
         self.table_cells += len(cells)
+        if not self.orphans and self.blocks and isinstance(self.blocks[-1], Table):
+            prev = self.blocks.pop()  # rows continue the table just closed
+            self.orphans = [[Cell(x.text, rowspan=x.rowspan, colspan=x.colspan) for x in line] for line in prev.rows()]
+            self.orphans_start = len(self.orphans)
+        elif not self.orphans:
+            self.orphans_start = 0
         row = []
         for c in cells:
             text = _join_cjk(_lines(self.collect(c, depth + 2)))
-            row.append(Cell(text, colspan=min(_span(c.get("colspan")), MAX_COLS)))
-        if self.blocks and isinstance(self.blocks[-1], Table) and not self.pieces:
-            prev = self.blocks.pop()
-            rows = [[Cell(x.text, rowspan=x.rowspan, colspan=x.colspan) for x in line] for line in prev.rows()]
-            rows = [line for line in rows]
-            # spans of the previous table that reach its last row are kept as printed
-            self.blocks.append(Table.from_rows(rows + [row]))
-        else:
-            self.add_table(Table.from_rows([row]))
+            row.append(Cell(text, rowspan=max(1, min(_span(c.get("rowspan")), 50)),
+                            colspan=min(_span(c.get("colspan")), MAX_COLS)))
+        self.orphans.append(row)
+
+    def close_orphans(self) -> None:
+        if self.orphans:
+            rows, self.orphans = self.orphans, []
+            if any(c.text for row in rows for c in row):
+                self.blocks.append(Table.from_rows(rows))
+                self.section_tables += 1
 
 
 def _span(value, zero: int = 1) -> int:
@@ -745,16 +759,25 @@ def _best_title(root, meta: dict[str, str], blocks: list[Block]) -> str:
             s = _join_cjk(_lines("".join(h.itertext())))
             if s and len(s) <= 100:
                 candidates.append(s)
-    for b in blocks[:8]:
-        if not isinstance(b, Table) and len(b.text) <= 80 and "。" not in b.text:
-            candidates.append(b.text)
+    heads = [b.text for b in blocks[:8] if not isinstance(b, Table)]
+    for i, t in enumerate(heads):
+        if len(t) <= 80 and "。" not in t:
+            candidates.append(t)
+            if i + 1 < len(heads) and len(t) <= 30 and re.match(r"\s*(?:19|20)\d{2}", heads[i + 1]):
+                candidates.append(t + heads[i + 1])  # agency on one line, "2022年…报告" on the next
     title_el = root.find(".//title")
     page_title = _WS.sub(" ", "".join(title_el.itertext())).strip() if title_el is not None else ""
     if page_title:
         parts = [p.strip() for p in re.split(r"\s*(?:_|\||｜|--|—|-\s)\s*", page_title) if p.strip()]
         candidates.extend(parts)
         candidates.append(page_title)
-    for want in (lambda s: _TITLE_WORDS.search(s) and _REPORT_WORDS.search(s),
+    def named(s: str) -> bool:  # something (the agency) before the year or the title words
+        m = _TITLE_WORDS.search(s)
+        head = re.sub(r"(?:19|20)\d{2}\s*年度?", "", s[: m.start()]) if m else ""
+        return len(head.strip()) >= 2
+
+    for want in (lambda s: _TITLE_WORDS.search(s) and _REPORT_WORDS.search(s) and named(s),
+                 lambda s: _TITLE_WORDS.search(s) and _REPORT_WORDS.search(s),
                  lambda s: _TITLE_WORDS.search(s)):
         for c in candidates:
             if want(c):
@@ -831,6 +854,8 @@ def read_html(data: bytes, name: str = "") -> Document:
         raise EmptyDocument("page holds no HTML elements", source=name)
 
     warnings: list[str] = []
+    if any("depth" in e.message.lower() for e in list(parser.error_log)[-20:]):
+        warnings.append("page nested deeper than 256 levels: the rest of the page was dropped")
     meta = _page_meta(root)
     base = _base_url(root, name)
     body = _find_body(root)
@@ -843,6 +868,7 @@ def read_html(data: bytes, name: str = "") -> Document:
                    if el is not body and _is_chrome_element(el) and el.find(".//table") is None}
     walker.walk(body)
     walker.flush()
+    walker.close_orphans()
     walker.end_section()
     grid = _grid_values([line for line in outside if line] + [ln for g in walker.grid_text for ln in _lines(g)])
     body_grid = _grid_values([b.text for b in walker.blocks[:6] if isinstance(b, Paragraph)])
@@ -858,6 +884,8 @@ def read_html(data: bytes, name: str = "") -> Document:
 
     blocks = walker.blocks
     warnings.extend(walker.warnings)
+    if not blocks and warnings:
+        raise ParseError("; ".join(warnings), source=name)
     tables = [b for b in blocks if isinstance(b, Table)]
     warnings.extend(walker.image_warnings)
     if not tables and walker.loose_images and not walker.image_warnings:
