@@ -282,6 +282,12 @@ class _Reader:
                 if b is not None:
                     out.append(b)
             elif el.tag == W + "tbl":
+                if el.find(f"{W}tr/{W}tc/{W}tbl") is not None:
+                    # A layout table (a web page's frame saved as Word): its cells hold the
+                    # report's own paragraphs and tables; read them in order.
+                    for tc in el.iterfind(f"{W}tr/{W}tc"):
+                        out.extend(self.blocks(tc))
+                    continue
                 t = self.table(el)
                 if t is not None:
                     out.append(t)

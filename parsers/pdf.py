@@ -51,7 +51,7 @@ from .model import Block, Cell, Document, Heading, Paragraph, Table
 log = logging.getLogger(__name__)
 logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings on every glyph otherwise
 
-TIME_LIMIT = float(os.environ.get("GIOAR_PDF_TIME_LIMIT", "60"))
+TIME_LIMIT = 60.0  # seconds per document; the environment's GIOAR_PDF_TIME_LIMIT overrides it
 SCANNED = "scanned: no text layer"
 SNAP = 3.0  # points: rules closer than this are one rule
 
@@ -591,13 +591,21 @@ def _unreadable(chars: list[dict]) -> float:
     return bad / len(chars)
 
 
+def _cjk_share(chars: list[dict]) -> float:
+    """Share of ideographs: a Chinese report's page is mostly ideographs, a wrong glyph
+    mapping gives Latin letters and symbols."""
+    if not chars:
+        return 0.0
+    return sum(1 for c in chars if "\u4e00" <= c["text"][:1] <= "\u9fff") / len(chars)
+
+
 def read_pdf(data: bytes, name: str = "", time_limit: float | None = None) -> Document:
     """Read a PDF's bytes. Raises EncryptedDocument, CorruptDocument or DocumentTimeout."""
     if not data.lstrip()[:5] == b"%PDF-":
         head = data.lstrip()[:200].decode("latin-1", "replace").lower()
         what = "an HTML page" if ("<html" in head or "<!doctype" in head) else "something else"
         raise CorruptDocument(f"not a PDF: the file is {what}", source=name)
-    limit = TIME_LIMIT if time_limit is None else time_limit
+    limit = time_limit if time_limit is not None else float(os.environ.get("GIOAR_PDF_TIME_LIMIT") or TIME_LIMIT)
     start = time.monotonic()
     pdoc = _open_pdfium(data, name)
     try:
@@ -676,7 +684,7 @@ class _Reader:
         chars = page.chars
         if _unreadable(chars) > 0.05:
             other = _pdfium_chars(self.pdoc, i)
-            if other and _unreadable(other) < 0.05:
+            if other and _unreadable(other) < 0.05 and _cjk_share(other) >= 0.3:
                 chars = other
             else:
                 self.unreadable.append(no)
