@@ -31,6 +31,16 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                        help="worker processes (default: all cores)")
     parse.add_argument("--quiet", action="store_true", help="no progress bar")
+    parse.add_argument("--engine", default="local", choices=["local", "dask"],
+                       help="local worker processes (default) or a Dask cluster")
+    parse.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://HOST:8786 "
+                                           "(default: start a LocalCluster)")
+    parse.add_argument("--doc-timeout", type=float, default=120.0,
+                       help="seconds one document may take before it is killed (default: 120)")
+    parse.add_argument("--doc-memory", type=int, default=2048,
+                       help="MiB a worker may use on one document before it is killed (default: 2048)")
+    parse.add_argument("--resume", action="store_true",
+                       help="skip documents whose report_id is already in the dataset")
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
@@ -85,8 +95,16 @@ def _parse(args) -> int:
     if args.workers < 1:
         print("extract: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.doc_timeout <= 0 or args.doc_memory < 0:
+        print("extract: --doc-timeout must be > 0 and --doc-memory >= 0", file=sys.stderr)
+        return EXIT_USAGE
+    if args.scheduler and args.engine != "dask":
+        print("extract: --scheduler goes with --engine dask", file=sys.stderr)
+        return EXIT_USAGE
     settings = RunSettings(out=Path(args.out), format=args.format, workers=args.workers,
-                           progress=not args.quiet and sys.stderr.isatty())
+                           progress=not args.quiet and sys.stderr.isatty(), engine=args.engine,
+                           scheduler=args.scheduler, doc_timeout=args.doc_timeout,
+                           doc_memory_mb=args.doc_memory, resume=args.resume)
     try:
         summary = run(args.paths, settings)
     except FileNotFoundError as exc:

@@ -1,5 +1,6 @@
-"""Run a batch: find the documents, drop byte-identical copies, parse in a process pool,
-write the dataset, and say what happened."""
+"""Run a batch: find the documents, drop byte-identical copies (and, with --resume, those the
+dataset already holds), parse them on the chosen engine, stream the records to the dataset, and
+say what happened."""
 from __future__ import annotations
 
 import logging
@@ -7,13 +8,11 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from .dataset import write_dataset
+from .dataset import DatasetWriter, existing_ids
 from .report import Report, parse_bytes, report_id_of
 
 log = logging.getLogger(__name__)
@@ -28,6 +27,13 @@ class RunSettings:
     format: str = "both"
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     progress: bool = True
+    engine: str = "local"  # local | dask | inline (this process, no limits: tests and notebooks)
+    scheduler: str | None = None  # dask: tcp://HOST:8786; None starts a LocalCluster
+    doc_timeout: float = 120.0
+    doc_memory_mb: int = 2048
+    max_tasks: int = 500  # documents a worker parses before it is replaced
+    chunk_size: int = 200  # reports written to the dataset at a time
+    resume: bool = False
 
 
 @dataclass
@@ -37,6 +43,7 @@ class RunSummary:
     partial: int = 0
     failed: int = 0
     duplicates: int = 0
+    skipped: int = 0  # already in the dataset (--resume)
     cells: int = 0
     checks_failed: int = 0
     seconds: float = 0.0
@@ -44,8 +51,9 @@ class RunSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
+        resumed = f", {self.skipped} already in the dataset" if self.skipped else ""
         return (f"{self.documents} documents: {self.ok} ok, {self.partial} partial, {self.failed} failed, "
-                f"{self.duplicates} duplicates; {self.cells} cells, {self.checks_failed} failed checks; "
+                f"{self.duplicates} duplicates{resumed}; {self.cells} cells, {self.checks_failed} failed checks; "
                 f"{self.seconds:.1f}s → {self.out}")
 
 
@@ -66,13 +74,23 @@ def collect_paths(paths: list[str | Path]) -> list[Path]:
     return found
 
 
+def read_bytes(path: str) -> bytes:
+    """A local path, or any URL fsspec knows (s3://, gs://, hdfs://…) for cluster runs."""
+    if "://" in path:
+        import fsspec
+
+        with fsspec.open(path, "rb") as fh:
+            return fh.read()
+    return Path(path).read_bytes()
+
+
 def parse_path(path: str, source: str | None = None) -> Report:
     """Parse one file; any unexpected error becomes a failed report (the batch goes on).
 
     `source` is what the dataset records as the document's origin (a URL for fetched files)."""
     source = source or path
     try:
-        data = Path(path).read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
         return Report(report_id="", source=source, error=f"cannot read file: {exc.strerror or exc}")
     try:
@@ -83,68 +101,72 @@ def parse_path(path: str, source: str | None = None) -> Report:
                       error=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _unique(files: list[Path]) -> tuple[list[Path], int]:
+def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary):
+    """Hash each file once in the parent: identical bytes are one report."""
+    from .engine import Job
+
     seen: set[str] = set()
-    unique, dup = [], 0
-    for f in files:
+    jobs = []
+    for path, source in items:
         try:
-            rid = report_id_of(f.read_bytes())
+            rid = report_id_of(read_bytes(str(path)))
         except OSError:
-            unique.append(f)
-            continue
+            rid = report_id_of(source.encode())  # unreadable: the worker reports why
         if rid in seen:
-            dup += 1
-            log.info("duplicate of an earlier document: %s", f)
+            summary.duplicates += 1
+            log.info("duplicate of an earlier document: %s", source)
             continue
         seen.add(rid)
-        unique.append(f)
-    return unique, dup
+        if rid in skip:
+            summary.skipped += 1
+            continue
+        jobs.append(Job(str(path), source, rid))
+    return jobs
 
 
-def _parse_all(items: list[tuple[Path, str]], settings: RunSettings):
-    if settings.workers <= 1 or len(items) < 4:
-        for path, source in items:
-            yield parse_path(str(path), source)
-        return
-    with ProcessPoolExecutor(max_workers=settings.workers) as pool:
-        futures = {pool.submit(parse_path, str(path), source): source for path, source in items}
-        for fut in as_completed(futures):
-            try:
-                yield fut.result()
-            except BrokenProcessPool:
-                yield Report(report_id="", source=futures[fut], error="worker process died")
+def _engine(jobs, settings: RunSettings) -> Iterator[Report]:
+    if settings.engine == "inline" or (settings.engine == "local" and not jobs):
+        for job in jobs:
+            report = parse_path(job.path, job.source)
+            report.report_id = report.report_id or job.report_id
+            yield report
+    elif settings.engine == "local":
+        from .engine import EngineSettings, parse_local
+
+        yield from parse_local(jobs, EngineSettings(settings.workers, settings.doc_timeout,
+                                                    settings.doc_memory_mb, settings.max_tasks))
+    elif settings.engine == "dask":
+        from .dask_engine import parse_dask
+
+        yield from parse_dask(jobs, settings.workers, settings.scheduler)
+    else:
+        raise ValueError(f"unknown engine {settings.engine!r}")
 
 
 def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
     """Parse files and folders into the dataset in settings.out."""
-    start = time.perf_counter()
     files = collect_paths(paths)
-    unique, duplicates = _unique(files)
-    summary = parse_documents([(f, str(f)) for f in unique], settings)
-    summary.duplicates = duplicates
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return parse_documents([(f, str(f)) for f in files], settings)
 
 
 def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
                     annotate: Callable[[Report], None] | None = None) -> RunSummary:
-    """Parse (file, source) pairs, then merge their records into the dataset.
+    """Parse (file, source) pairs and stream their records into the dataset.
 
     `annotate` may add to each report before it is recorded (the nightly run sets supersedes)."""
     start = time.perf_counter()
     summary = RunSummary(out=str(settings.out))
-    records: dict[str, list[dict]] = {"reports": [], "cells": [], "sections": [], "checks": []}
+    skip = existing_ids(settings.out) if settings.resume else set()
+    jobs = _jobs(items, skip, summary)
+    writer = DatasetWriter(settings.out, settings.format, settings.chunk_size)
     from tqdm import tqdm
 
-    bar = tqdm(total=len(items), unit="doc", file=sys.stderr, disable=not settings.progress,
-               dynamic_ncols=True)
-    for report in _parse_all(items, settings):
+    bar = tqdm(total=len(jobs), unit="doc", file=sys.stderr, disable=not settings.progress,
+               dynamic_ncols=True, smoothing=0.05)
+    for report in _engine(jobs, settings):
         if annotate is not None:
             annotate(report)
-        if not report.report_id:
-            report.report_id = report_id_of(report.source.encode())  # unreadable file: id of its path
-        for name, rows in report.records().items():
-            records[name].extend(rows)
+        writer.add(report.records())
         summary.documents += 1
         setattr(summary, report.status, getattr(summary, report.status) + 1)
         summary.cells += report.n_cells
@@ -153,6 +175,6 @@ def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
             summary.failures.append((report.source, report.error))
         bar.update(1)
     bar.close()
-    write_dataset(settings.out, records, settings.format)
+    writer.close()
     summary.seconds = time.perf_counter() - start
     return summary

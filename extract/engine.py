@@ -1,0 +1,178 @@
+"""Parse documents in worker processes, each document under a time and a memory limit.
+
+Why not `concurrent.futures`: a pool there cannot stop one task. Here every worker has its own
+pipes, so a worker that runs past `doc_timeout` or above `doc_memory_mb` is killed alone, its
+document is reported as failed with the reason, a fresh worker takes its place, and the batch
+goes on. Workers also retire after `max_tasks` documents, which contains the slow memory growth
+of long-lived parsing libraries. Workers are forked from a server process that has imported the
+pipeline once (jieba, the schema and OpenCC load lazily once per worker).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Iterable, Iterator
+
+from .report import Report
+
+log = logging.getLogger(__name__)
+HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document: where to read it, what to call it, and its report_id (hashed by the parent)."""
+
+    path: str
+    source: str
+    report_id: str
+
+
+@dataclass
+class EngineSettings:
+    workers: int = 1
+    doc_timeout: float = 120.0
+    doc_memory_mb: int = 2048
+    max_tasks: int = 500
+
+
+def _worker(tasks: Connection, results: Connection, max_tasks: int) -> None:
+    from .runner import parse_path
+
+    hang = os.environ.get("GIOAR_TEST_HANG") == "1"
+    for _ in range(max_tasks):
+        try:
+            job = tasks.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        if hang:
+            try:
+                with open(job.path, "rb") as fh:
+                    if HANG_MARKER in fh.read():
+                        time.sleep(3600)
+            except OSError:
+                pass
+        results.send(parse_path(job.path, job.source))
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class _Worker:
+    def __init__(self, ctx, max_tasks: int) -> None:
+        task_r, self.tasks = ctx.Pipe(duplex=False)
+        self.results, result_w = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_worker, args=(task_r, result_w, max_tasks), daemon=True)
+        self.proc.start()
+        task_r.close()
+        result_w.close()
+        self.job: Job | None = None
+        self.started = 0.0
+        self.done = 0
+
+    def give(self, job: Job) -> None:
+        self.job, self.started = job, time.monotonic()
+        self.tasks.send(job)
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            try:
+                self.tasks.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        for conn in (self.tasks, self.results):
+            conn.close()
+
+
+def _context():
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["extract.runner"])
+    return ctx
+
+
+def failed(job: Job, reason: str) -> Report:
+    return Report(report_id=job.report_id, source=job.source, error=reason)
+
+
+def parse_local(jobs: Iterable[Job], settings: EngineSettings) -> Iterator[Report]:
+    """Reports for the jobs, in completion order."""
+    ctx = _context()
+    pending = iter(jobs)
+    workers = [_Worker(ctx, settings.max_tasks) for _ in range(max(1, settings.workers))]
+    exhausted = False
+
+    def feed(w: _Worker) -> None:
+        nonlocal exhausted
+        if exhausted:
+            return
+        job = next(pending, None)
+        if job is None:
+            exhausted = True
+            return
+        w.give(job)
+
+    def replace(w: _Worker, kill: bool) -> _Worker:
+        w.stop(kill=kill)
+        fresh = _Worker(ctx, settings.max_tasks)
+        workers[workers.index(w)] = fresh
+        return fresh
+
+    try:
+        for w in workers:
+            feed(w)
+        while any(w.job for w in workers):
+            busy = [w for w in workers if w.job]
+            ready = wait([w.results for w in busy] + [w.proc.sentinel for w in busy], timeout=0.2)
+            for w in busy:
+                if w.results in ready:
+                    try:
+                        report = w.results.recv()
+                    except (EOFError, OSError):
+                        report = failed(w.job, f"worker process died (exit code {w.proc.exitcode})")
+                        w = replace(w, kill=True)
+                    else:
+                        report.report_id = report.report_id or w.job.report_id
+                        w.done += 1
+                        if w.done >= settings.max_tasks:
+                            w = replace(w, kill=False)  # retire: contains library memory growth
+                    w.job = None
+                    yield report
+                    feed(w)
+                elif w.proc.sentinel in ready:
+                    job = w.job
+                    w = replace(w, kill=True)
+                    yield failed(job, f"worker process died (exit code {w.proc.exitcode})")
+                    feed(w)
+            now = time.monotonic()
+            for w in [w for w in workers if w.job]:
+                reason = ""
+                if now - w.started > settings.doc_timeout:
+                    reason = f"time limit of {settings.doc_timeout:g}s exceeded; document skipped"
+                elif settings.doc_memory_mb and _rss_mb(w.proc.pid) > settings.doc_memory_mb:
+                    reason = f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped"
+                if reason:
+                    job = w.job
+                    log.warning("%s: %s", job.source, reason)
+                    w = replace(w, kill=True)
+                    yield failed(job, reason)
+                    feed(w)
+    finally:
+        for w in workers:
+            w.stop(kill=bool(w.job))
