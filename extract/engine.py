@@ -40,10 +40,9 @@ class EngineSettings:
     max_tasks: int = 500
 
 
-def _worker(tasks: Connection, results: Connection, max_tasks: int) -> None:
+def _worker(tasks: Connection, results: Connection, max_tasks: int, hang: bool) -> None:
     from .runner import parse_path
 
-    hang = os.environ.get("GIOAR_TEST_HANG") == "1"
     for _ in range(max_tasks):
         try:
             job = tasks.recv()
@@ -73,7 +72,9 @@ class _Worker:
     def __init__(self, ctx, max_tasks: int) -> None:
         task_r, self.tasks = ctx.Pipe(duplex=False)
         self.results, result_w = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_worker, args=(task_r, result_w, max_tasks), daemon=True)
+        # Read in the parent: the fork server's environment is the one it started with.
+        hang = os.environ.get("GIOAR_TEST_HANG") == "1"
+        self.proc = ctx.Process(target=_worker, args=(task_r, result_w, max_tasks, hang), daemon=True)
         self.proc.start()
         task_r.close()
         result_w.close()
