@@ -53,8 +53,8 @@ def find_title(doc: Document) -> str:
         return clean(doc.title).strip()
     paras = _paragraphs(doc)[:12]
     for i, p in enumerate(paras):
-        if len(p) > 70 or "。" in p:
-            continue
+        if len(p) > 70 or "。" in p or ">" in p or "当前位置" in p or "您的位置" in p:
+            continue  # prose, or a breadcrumb ("当前位置:首页 > … > 政府信息公开年报")
         joined = p
         if _TITLE.search(p) and not _TITLE_END.search(p) and i + 1 < len(paras) and len(paras[i + 1]) <= 10:
             joined = p + paras[i + 1]  # a title broken over two lines

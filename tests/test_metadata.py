@@ -37,3 +37,8 @@ def test_agency_named_in_the_body_matching_its_self_reference():
 def test_no_agency_no_region():
     m = meta("一、总体情况\n本年度无申请。\n")
     assert (m.agency, m.province, m.adcode) == ("", "", "")
+
+
+def test_breadcrumb_is_not_the_title():
+    m = meta("当前位置:首页 > 政府信息公开 > 政府信息公开年报\n漳平市教育局2020年政府信息公开工作年度报告\n一、总体情况\n")
+    assert (m.title, m.agency) == ("漳平市教育局2020年政府信息公开工作年度报告", "漳平市教育局")

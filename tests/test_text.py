@@ -76,3 +76,16 @@ def test_bad_bytes(data, error):
     with pytest.raises(error) as exc:
         read(data, "bad.txt")
     assert exc.value.source == "bad.txt"
+
+
+def test_docx_detected_when_its_word_entries_come_late():
+    import io
+    import zipfile
+
+    from parsers import sniff_format
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("aaa/padding.bin", bytes(100_000))
+        z.writestr("word/document.xml", "<w:document/>")
+    assert sniff_format(buf.getvalue(), "attachment") == "docx"
