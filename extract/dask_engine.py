@@ -12,20 +12,20 @@ import logging
 from typing import Iterator
 
 from .engine import Job, failed
-from .report import Report
 
 log = logging.getLogger(__name__)
 
 
-def _parse(job: Job) -> Report:
+def _parse(job: Job):
+    from .dataset import outcome_of
     from .runner import parse_path
 
     report = parse_path(job.path, job.source)
     report.report_id = report.report_id or job.report_id
-    return report
+    return outcome_of(report)
 
 
-def parse_dask(jobs: list[Job], workers: int, scheduler: str | None = None) -> Iterator[Report]:
+def parse_dask(jobs: list[Job], workers: int, scheduler: str | None = None) -> Iterator:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -38,6 +38,9 @@ def parse_dask(jobs: list[Job], workers: int, scheduler: str | None = None) -> I
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
+        from .report import warm_up
+
+        client.run(warm_up)  # jieba, schema, OpenCC, cpca: once per worker, before any document
         window = max(4, 4 * max(1, len(client.scheduler_info().get("workers", {})) or workers))
         pending = iter(jobs)
         futures = {}

@@ -19,6 +19,8 @@ import json
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +31,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .contract import METRICS_CELL, METRICS_FIXED, PANDAS_DTYPES, TABLES
-from .report import records_to_frames
+from .report import Report
 from .schema import load_schema
 
 FORMATS = ("csv", "parquet", "both")
@@ -38,26 +40,18 @@ ALL_TABLES = ("reports", "cells", "sections", "checks", "metrics")
 NO_YEAR = "__HIVE_DEFAULT_PARTITION__"
 
 
+@lru_cache(maxsize=1)
+def _metric_set() -> frozenset[str]:
+    return frozenset(metric_columns())
+
+
+@lru_cache(maxsize=1)
 def metric_columns() -> list[str]:
     """The metrics table's cell columns: every cell the templates define, in schema order."""
     return [f"{t}.{r}.{c}" for t, r, c in load_schema().cell_order()]
 
 
-def metrics_frame(reports: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per report, one column per canonical cell named table.row.col."""
-    base = reports[[c for c, _, _ in METRICS_FIXED]].reset_index(drop=True)
-    columns = metric_columns()
-    known = cells[~cells["row"].str.startswith("extra_")]
-    wide = pd.DataFrame(index=base["report_id"], columns=columns, dtype="float64")
-    if not known.empty:
-        names = known["table"] + "." + known["row"] + "." + known["col"]
-        values = known.assign(name=names).drop_duplicates(["report_id", "name"])
-        values = values[values["name"].isin(columns)]
-        pivot = values.pivot(index="report_id", columns="name", values="value")
-        wide.update(pivot)
-    return pd.concat([base, wide.reset_index(drop=True).astype("float64")], axis=1)
-
-
+@lru_cache(maxsize=None)
 def _schema(name: str) -> pa.Schema:
     types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64()}
     if name == "metrics":
@@ -91,6 +85,37 @@ def existing_ids(out: Path) -> set[str]:
     return ids
 
 
+@dataclass
+class Outcome:
+    """One parsed document as the writer needs it: its Report without the record lists, and its
+    rows for every table (plain dicts, built where the document was parsed: cheap to send)."""
+
+    report: Report
+    n_cells: int
+    n_checks_failed: int
+    records: dict[str, list[dict]]
+
+    def annotate(self, fn) -> None:
+        """Let `fn` change the reports row (the nightly run sets supersedes)."""
+        fn(self.report)
+        self.records["reports"] = [{name: getattr(self.report, name) for name, _, _ in TABLES["reports"]}]
+
+
+def outcome_of(report: Report) -> Outcome:
+    """A Report's rows for every table, metrics included (in the worker that parsed it)."""
+    records = report.records()
+    columns = _metric_set()
+    metrics = {name: getattr(report, name) for name, _, _ in METRICS_FIXED}
+    for c in report.cells:
+        key = f"{c.table}.{c.row}.{c.col}"
+        if key in columns and key not in metrics:
+            metrics[key] = c.value
+    records["metrics"] = [metrics]
+    n_cells, n_failed = report.n_cells, report.n_checks_failed
+    report.cells, report.sections, report.checks = [], [], []
+    return Outcome(report, n_cells, n_failed, records)
+
+
 class DatasetWriter:
     """Append reports' records in chunks; `close()` finishes the dataset."""
 
@@ -105,39 +130,32 @@ class DatasetWriter:
         if fmt == "csv":
             self._import_csv()
         self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
-        self._buffer: dict[str, list[dict]] = {name: [] for name in TABLES}
-        self._buffered = 0
+        self._buffer: list[Outcome] = []
 
-    def add(self, records: dict[str, list[dict]]) -> None:
-        for name, rows in records.items():
-            self._buffer[name].extend(rows)
-        self.ids.update(r["report_id"] for r in records["reports"])
-        self._buffered += 1
-        if self._buffered >= self.chunk_size:
+    def add(self, outcome: Outcome) -> None:
+        self._buffer.append(outcome)
+        self.ids.add(outcome.report.report_id)
+        if len(self._buffer) >= self.chunk_size:
             self.flush()
 
     def flush(self) -> None:
-        if not self._buffered:
+        if not self._buffer:
             return
-        frames = records_to_frames(self._buffer)
-        frames["metrics"] = metrics_frame(frames["reports"], frames["cells"])
-        years = dict(zip(frames["reports"]["report_id"], frames["reports"]["year"]))
         part = f"part-{self.run}-{self.n_chunks:05d}.parquet"
-        for name, df in frames.items():
-            if df.empty:
-                continue
+        for name in ALL_TABLES:
             folder = self.out / f"{name}.parquet"
-            if name in PARTITIONED:
-                year = df["report_id"].map(years)
-                for y, group in df.groupby(year.fillna(-1).astype("int64"), sort=True):
-                    key = NO_YEAR if y == -1 else str(y)
-                    table = pa.Table.from_pandas(group, schema=_schema(name), preserve_index=False)
-                    _atomic_write(table, folder / f"year={key}" / part)
-            else:
-                _atomic_write(pa.Table.from_pandas(df, schema=_schema(name), preserve_index=False), folder / part)
+            groups: dict[str, list[dict]] = {}
+            for o in self._buffer:
+                rows = o.records.get(name)
+                if not rows:
+                    continue
+                key = "" if name not in PARTITIONED else (NO_YEAR if o.report.year is None else str(o.report.year))
+                groups.setdefault(key, []).extend(rows)
+            for key, rows in sorted(groups.items()):
+                table = pa.Table.from_pylist(rows, schema=_schema(name))
+                _atomic_write(table, (folder / f"year={key}" / part) if key else folder / part)
         self.n_chunks += 1
-        self._buffer = {name: [] for name in TABLES}
-        self._buffered = 0
+        self._buffer = []
 
     def close(self) -> None:
         self.flush()
@@ -233,10 +251,11 @@ def read_table(out: Path, name: str) -> pd.DataFrame | None:
     return None
 
 
-def write_dataset(out: Path, records: dict[str, list[dict]], fmt: str = "both") -> None:
-    """Write one batch of records into the dataset in `out` (replacing re-parsed reports)."""
+def write_dataset(out: Path, reports: list[Report], fmt: str = "both") -> None:
+    """Write reports into the dataset in `out` (replacing re-parsed reports)."""
     writer = DatasetWriter(out, fmt)
-    writer.add(records)
+    for report in reports:
+        writer.add(outcome_of(report))
     writer.close()
 
 

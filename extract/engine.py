@@ -13,6 +13,7 @@ import logging
 import multiprocessing as mp
 import os
 import time
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Iterable, Iterator
@@ -20,6 +21,7 @@ from typing import Iterable, Iterator
 from .report import Report
 
 log = logging.getLogger(__name__)
+PREFETCH = 2  # jobs sent ahead to a worker
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
 
 
@@ -41,8 +43,11 @@ class EngineSettings:
 
 
 def _worker(tasks: Connection, results: Connection, max_tasks: int, hang: bool) -> None:
+    from .dataset import outcome_of
+    from .report import warm_up
     from .runner import parse_path
 
+    warm_up()
     for _ in range(max_tasks):
         try:
             job = tasks.recv()
@@ -57,7 +62,9 @@ def _worker(tasks: Connection, results: Connection, max_tasks: int, hang: bool) 
                         time.sleep(3600)
             except OSError:
                 pass
-        results.send(parse_path(job.path, job.source))
+        report = parse_path(job.path, job.source)
+        report.report_id = report.report_id or job.report_id
+        results.send(outcome_of(report))
 
 
 def _rss_mb(pid: int) -> float:
@@ -69,6 +76,8 @@ def _rss_mb(pid: int) -> float:
 
 
 class _Worker:
+    """A worker process with its own pipes and the jobs sent to it, oldest (running) first."""
+
     def __init__(self, ctx, max_tasks: int) -> None:
         task_r, self.tasks = ctx.Pipe(duplex=False)
         self.results, result_w = ctx.Pipe(duplex=False)
@@ -78,13 +87,24 @@ class _Worker:
         self.proc.start()
         task_r.close()
         result_w.close()
-        self.job: Job | None = None
-        self.started = 0.0
-        self.done = 0
+        self.jobs: deque[Job] = deque()
+        self.started = 0.0  # when the running job (jobs[0]) started
+        self.sent = 0
+        self.max_tasks = max_tasks
+
+    def can_take(self) -> bool:
+        return len(self.jobs) < PREFETCH and self.sent < self.max_tasks
 
     def give(self, job: Job) -> None:
-        self.job, self.started = job, time.monotonic()
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.append(job)
+        self.sent += 1
         self.tasks.send(job)
+
+    def finished(self) -> Job:
+        self.started = time.monotonic()
+        return self.jobs.popleft()
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -104,76 +124,81 @@ class _Worker:
 
 def _context():
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["extract.runner"])
+    ctx.set_forkserver_preload(["extract.runner", "extract._preload"])
     return ctx
 
 
-def failed(job: Job, reason: str) -> Report:
-    return Report(report_id=job.report_id, source=job.source, error=reason)
+def failed(job: Job, reason: str):
+    from .dataset import outcome_of
+
+    return outcome_of(Report(report_id=job.report_id, source=job.source, error=reason))
 
 
-def parse_local(jobs: Iterable[Job], settings: EngineSettings) -> Iterator[Report]:
-    """Reports for the jobs, in completion order."""
+def parse_local(jobs: Iterable[Job], settings: EngineSettings) -> Iterator:
+    """Outcomes (dataset.Outcome) for the jobs, in completion order.
+
+    Each worker holds up to PREFETCH jobs, so it never waits for the parent between documents;
+    the limits apply to the job it is running (the oldest one sent)."""
     ctx = _context()
     pending = iter(jobs)
+    retry: deque[Job] = deque()  # jobs queued on a worker that was killed: not started, sent again
     workers = [_Worker(ctx, settings.max_tasks) for _ in range(max(1, settings.workers))]
-    exhausted = False
 
     def feed(w: _Worker) -> None:
-        nonlocal exhausted
-        if exhausted:
-            return
-        job = next(pending, None)
-        if job is None:
-            exhausted = True
-            return
-        w.give(job)
+        while w.can_take():
+            job = retry.popleft() if retry else next(pending, None)
+            if job is None:
+                return
+            w.give(job)
 
     def replace(w: _Worker, kill: bool) -> _Worker:
+        retry.extend(w.jobs)
+        w.jobs.clear()
         w.stop(kill=kill)
         fresh = _Worker(ctx, settings.max_tasks)
         workers[workers.index(w)] = fresh
+        feed(fresh)
         return fresh
 
     try:
         for w in workers:
             feed(w)
-        while any(w.job for w in workers):
-            busy = [w for w in workers if w.job]
-            ready = wait([w.results for w in busy] + [w.proc.sentinel for w in busy], timeout=0.2)
+        while any(w.jobs for w in workers):
+            busy = [w for w in workers if w.jobs]
+            ready = set(wait([w.results for w in busy] + [w.proc.sentinel for w in busy], timeout=0.2))
             for w in busy:
                 if w.results in ready:
                     try:
-                        report = w.results.recv()
+                        while w.jobs and w.results.poll():
+                            outcome = w.results.recv()
+                            w.finished()
+                            yield outcome
                     except (EOFError, OSError):
-                        report = failed(w.job, f"worker process died (exit code {w.proc.exitcode})")
-                        w = replace(w, kill=True)
+                        job, code = w.finished(), w.proc.exitcode
+                        replace(w, kill=True)
+                        yield failed(job, f"worker process died (exit code {code})")
+                        continue
+                    if not w.jobs and w.sent >= w.max_tasks:
+                        replace(w, kill=False)  # retire: contains library memory growth
                     else:
-                        report.report_id = report.report_id or w.job.report_id
-                        w.done += 1
-                        if w.done >= settings.max_tasks:
-                            w = replace(w, kill=False)  # retire: contains library memory growth
-                    w.job = None
-                    yield report
-                    feed(w)
+                        feed(w)
                 elif w.proc.sentinel in ready:
-                    job = w.job
-                    w = replace(w, kill=True)
-                    yield failed(job, f"worker process died (exit code {w.proc.exitcode})")
-                    feed(w)
+                    w.proc.join(timeout=1)
+                    job, code = w.finished(), w.proc.exitcode
+                    replace(w, kill=True)
+                    yield failed(job, f"worker process died (exit code {code})")
             now = time.monotonic()
-            for w in [w for w in workers if w.job]:
+            for w in [w for w in workers if w.jobs]:
                 reason = ""
                 if now - w.started > settings.doc_timeout:
                     reason = f"time limit of {settings.doc_timeout:g}s exceeded; document skipped"
                 elif settings.doc_memory_mb and _rss_mb(w.proc.pid) > settings.doc_memory_mb:
                     reason = f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped"
                 if reason:
-                    job = w.job
+                    job = w.finished()
                     log.warning("%s: %s", job.source, reason)
-                    w = replace(w, kill=True)
+                    replace(w, kill=True)
                     yield failed(job, reason)
-                    feed(w)
     finally:
         for w in workers:
-            w.stop(kill=bool(w.job))
+            w.stop(kill=bool(w.jobs))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import parsers
@@ -55,12 +55,16 @@ class Report:
 
     def records(self) -> dict[str, list[dict]]:
         """Plain rows for each table of the dataset (columns as in the output contract)."""
+        # Built field by field: dataclasses.asdict deep-copies and was most of a batch's parent time.
+        rid = self.report_id
         row = {name: getattr(self, name) for name, _, _ in TABLES["reports"]}
-        cells = [{"report_id": self.report_id, **{k: v for k, v in asdict(c).items() if k != "flags"},
-                  "flags": ",".join(dict.fromkeys(c.flags))} for c in self.cells]
-        sections = [{"report_id": self.report_id, "ordinal": s.ordinal, "number": s.number,
-                     "heading": s.heading, "section": s.key, "text": s.text} for s in self.sections]
-        checks = [{"report_id": self.report_id, **asdict(c)} for c in self.checks]
+        cells = [{"report_id": rid, "table": c.table, "row": c.row, "col": c.col, "value": c.value, "raw": c.raw,
+                  "row_label": c.row_label, "col_label": c.col_label, "unit": c.unit,
+                  "flags": ",".join(dict.fromkeys(c.flags)), "page": c.page} for c in self.cells]
+        sections = [{"report_id": rid, "ordinal": s.ordinal, "number": s.number, "heading": s.heading,
+                     "section": s.key, "text": s.text} for s in self.sections]
+        checks = [{"report_id": rid, "check": c.check, "status": c.status, "lhs": c.lhs, "rhs": c.rhs,
+                   "note": c.note} for c in self.checks]
         return {"reports": [row], "cells": cells, "sections": sections, "checks": checks}
 
     def to_frames(self) -> dict:
@@ -136,3 +140,15 @@ def parse_file(path: str | Path) -> Report:
     """Parse a report file (any supported format) into its records."""
     path = Path(path)
     return parse_bytes(path.read_bytes(), source=str(path))
+
+
+def warm_up() -> None:
+    """Load what the pipeline loads lazily (schema, OpenCC, jieba, cpca's gazetteer), once per
+    process: batch workers call it before their first document."""
+    from .metadata import _jieba, region_of
+    from .normalize import clean
+
+    load_schema()
+    clean("總體情況")
+    _jieba()
+    region_of("漳平市教育局")

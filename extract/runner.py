@@ -124,12 +124,14 @@ def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary):
     return jobs
 
 
-def _engine(jobs, settings: RunSettings) -> Iterator[Report]:
+def _engine(jobs, settings: RunSettings) -> Iterator:
     if settings.engine == "inline" or (settings.engine == "local" and not jobs):
+        from .dataset import outcome_of
+
         for job in jobs:
             report = parse_path(job.path, job.source)
             report.report_id = report.report_id or job.report_id
-            yield report
+            yield outcome_of(report)
     elif settings.engine == "local":
         from .engine import EngineSettings, parse_local
 
@@ -163,14 +165,15 @@ def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
 
     bar = tqdm(total=len(jobs), unit="doc", file=sys.stderr, disable=not settings.progress,
                dynamic_ncols=True, smoothing=0.05)
-    for report in _engine(jobs, settings):
+    for outcome in _engine(jobs, settings):
+        report = outcome.report
         if annotate is not None:
-            annotate(report)
-        writer.add(report.records())
+            outcome.annotate(annotate)
+        writer.add(outcome)
         summary.documents += 1
         setattr(summary, report.status, getattr(summary, report.status) + 1)
-        summary.cells += report.n_cells
-        summary.checks_failed += report.n_checks_failed
+        summary.cells += outcome.n_cells
+        summary.checks_failed += outcome.n_checks_failed
         if report.status == "failed":
             summary.failures.append((report.source, report.error))
         bar.update(1)

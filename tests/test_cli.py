@@ -125,7 +125,7 @@ def test_interrupted_write_keeps_the_previous_dataset(tmp_path, monkeypatch):
     from extract.dataset import write_dataset
 
     report = extract.parse_file(DOCS / "000_3c2b94a00d1a4e64.txt")
-    write_dataset(tmp_path, report.records(), "both")
+    write_dataset(tmp_path, [report], "both")
     before = (tmp_path / "cells.csv").read_bytes()
     other = extract.parse_file(DOCS / "real-001.txt")
     calls = {"n": 0}
@@ -139,6 +139,6 @@ def test_interrupted_write_keeps_the_previous_dataset(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
     with pytest.raises(OSError):
-        write_dataset(tmp_path, other.records(), "both")
+        write_dataset(tmp_path, [other], "both")
     assert (tmp_path / "cells.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]

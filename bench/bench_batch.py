@@ -1,0 +1,169 @@
+"""Batch figures: per-format speed, 1 → 2 workers, peak memory by batch size, Dask vs local.
+
+    .venv/bin/python bench/bench_batch.py [--sizes 1000,20000] [--dask 2000] [--formats 200]
+
+Documents: text reports are variants of the corpus with other values (tests/make_variants.py);
+HTML, PDF and DOCX documents are the corpus's files of that format, each copy made distinct
+by a trailing comment (same content, distinct bytes: distinct report_ids). Memory is sampled
+every 0.1 s from /proc for the CLI process (the parent) and every process below it (workers).
+Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "corpus" / "docs"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from make_variants import make  # noqa: E402
+
+
+def distinct_copies(fmt: str, n: int, out: Path) -> list[Path]:
+    """n distinct-bytes copies of the corpus documents of one format."""
+    suffix = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}[fmt]
+    sources = [p for p in sorted(DOCS.glob(f"*{suffix}"))
+               if fmt != "pdf" or not any(k in p.name for k in ("scanned", "cid", "encrypted", "corrupt", "error"))]
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for i in range(n):
+        src = sources[i % len(sources)]
+        data = src.read_bytes()
+        if fmt == "html":
+            data += f"\n<!-- copy {i} -->\n".encode()
+        elif fmt == "pdf":
+            data += f"\n% copy {i}\n".encode()
+        else:
+            buf = io.BytesIO(data)
+            with zipfile.ZipFile(buf, "a") as z:
+                z.comment = f"copy {i}".encode()
+            data = buf.getvalue()
+        target = out / f"{fmt}-{i:05d}{suffix}"
+        target.write_bytes(data)
+        made.append(target)
+    return made
+
+
+def per_format(n: int, tmp: Path) -> None:
+    import extract
+    import pdfplumber
+
+    print(f"\n# 1. documents per second, whole pipeline, one core, in process ({n} documents each)")
+    sets = {"text": [tmp / "t" / name for name in make(tmp / "t", n)]}
+    for fmt in ("html", "pdf", "docx"):
+        sets[fmt] = distinct_copies(fmt, n, tmp / fmt)
+    for fmt, files in sets.items():
+        extract.report.warm_up()  # jieba, OpenCC, cpca: loaded once per process, as batch workers do
+        start = time.perf_counter()
+        for f in files:
+            extract.parse_file(f)
+        took = time.perf_counter() - start
+        line = f"{fmt:5} {n / took:8.1f} documents/s"
+        if fmt == "pdf":
+            pages = 0
+            for f in files:
+                with pdfplumber.open(f) as pdf:
+                    pages += len(pdf.pages)
+            line += f"  {pages / took:7.1f} pages/s"
+        print(line)
+
+
+class Sampler(threading.Thread):
+    """Peak RSS of a process (the parent) and of any process below it (a worker)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.parent, self.worker, self.stop = pid, 0.0, 0.0, False
+
+    @staticmethod
+    def _tree(root: int) -> set[int]:
+        children: dict[int, list[int]] = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(d))
+        out, todo = set(), [root]
+        while todo:
+            p = todo.pop()
+            for c in children.get(p, []):
+                out.add(c)
+                todo.append(c)
+        return out
+
+    @staticmethod
+    def _rss(pid: int) -> float:
+        try:
+            return int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def run(self) -> None:
+        while not self.stop:
+            self.parent = max(self.parent, self._rss(self.pid))
+            for c in self._tree(self.pid):
+                self.worker = max(self.worker, self._rss(c))
+            time.sleep(0.1)
+
+
+def cli(src: Path, out: Path, *args: str) -> tuple[float, Sampler, str]:
+    cmd = [sys.executable, "-m", "extract", "parse", str(src), "--out", str(out), "--quiet",
+           "--format", "parquet", *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    _, err = proc.communicate()
+    took = time.perf_counter() - start
+    sampler.stop = True
+    sampler.join()
+    return took, sampler, err.strip().splitlines()[-1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,20000")
+    ap.add_argument("--speedup", type=int, default=2000)
+    ap.add_argument("--dask", type=int, default=2000)
+    ap.add_argument("--formats", type=int, default=200)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        if a.formats:
+            per_format(a.formats, tmp / "formats")
+        if a.speedup:
+            src = tmp / "speed"
+            make(src, a.speedup)
+            print(f"\n# 2. 1 → 2 workers, CLI wall time on {a.speedup} text documents")
+            one, _, _ = cli(src, tmp / "o1", "--workers", "1")
+            two, _, _ = cli(src, tmp / "o2", "--workers", "2")
+            print(f"1 worker  {one:6.1f} s  ({a.speedup / one:.0f} documents/s)")
+            print(f"2 workers {two:6.1f} s  ({a.speedup / two:.0f} documents/s)  speed-up {one / two:.2f}x")
+        print("\n# 3. peak memory (RSS) by batch size, 2 workers, text documents")
+        for n in (int(x) for x in a.sizes.split(",") if x):
+            src = tmp / f"mem{n}"
+            make(src, n)
+            took, s, line = cli(src, tmp / f"m{n}", "--workers", "2")
+            print(f"{n:6d} documents: parent {s.parent:6.0f} MiB, worker {s.worker:6.0f} MiB, {took:6.1f} s  | {line}")
+        if a.dask:
+            src = tmp / "dask"
+            make(src, a.dask)
+            print(f"\n# 4. Dask LocalCluster vs local engine, {a.dask} text documents, 2 workers")
+            local, _, _ = cli(src, tmp / "dl", "--workers", "2")
+            dask, _, line = cli(src, tmp / "dd", "--workers", "2", "--engine", "dask")
+            print(f"local {local:6.1f} s, dask {dask:6.1f} s: dask/local = {dask / local:.2f}  | {line}")
+
+
+if __name__ == "__main__":
+    main()
