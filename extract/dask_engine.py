@@ -16,16 +16,25 @@ from .engine import Job, failed
 log = logging.getLogger(__name__)
 
 
-def _parse(job: Job):
+def _parse(jobs: list[Job]) -> list:
     from .dataset import outcome_of
     from .runner import parse_path
 
-    report = parse_path(job.path, job.source)
-    report.report_id = report.report_id or job.report_id
-    return outcome_of(report)
+    out = []
+    for job in jobs:
+        report = parse_path(job.path, job.source)
+        report.report_id = report.report_id or job.report_id
+        out.append(outcome_of(report))
+    return out
 
 
-def parse_dask(jobs: list[Job], workers: int, scheduler: str | None = None) -> Iterator:
+def _batches(jobs: list[Job], size: int):
+    for i in range(0, len(jobs), size):
+        yield jobs[i : i + size]
+
+
+def parse_dask(jobs: list[Job], workers: int, scheduler: str | None = None, batch: int = 25) -> Iterator:
+    """Outcomes for the jobs; documents travel in tasks of `batch` (scheduling costs per task)."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -41,28 +50,31 @@ def parse_dask(jobs: list[Job], workers: int, scheduler: str | None = None) -> I
         from .report import warm_up
 
         client.run(warm_up)  # jieba, schema, OpenCC, cpca: once per worker, before any document
-        window = max(4, 4 * max(1, len(client.scheduler_info().get("workers", {})) or workers))
-        pending = iter(jobs)
+        n_workers = len(client.scheduler_info().get("workers", {})) or workers
+        pending = _batches(jobs, batch)
         futures = {}
         queue = as_completed()
-        for job in pending:
-            fut = client.submit(_parse, job, pure=False)
-            futures[fut.key] = job
+
+        def submit(chunk: list[Job]) -> None:
+            fut = client.submit(_parse, chunk, pure=False)
+            futures[fut.key] = chunk
             queue.add(fut)
-            if len(futures) >= window:
+
+        for chunk in pending:
+            submit(chunk)
+            if len(futures) >= 3 * n_workers:
                 break
         for fut in queue:
-            job = futures.pop(fut.key)
+            chunk = futures.pop(fut.key)
             try:
-                yield fut.result()
+                yield from fut.result()
             except Exception as exc:  # a worker lost, a task killed by the nanny
-                yield failed(job, f"dask task failed: {type(exc).__name__}: {exc}")
+                for job in chunk:
+                    yield failed(job, f"dask task failed: {type(exc).__name__}: {exc}")
             fut.release()
             nxt = next(pending, None)
             if nxt is not None:
-                new = client.submit(_parse, nxt, pure=False)
-                futures[new.key] = nxt
-                queue.add(new)
+                submit(nxt)
     finally:
         client.close()
         if cluster is not None:
