@@ -59,8 +59,12 @@ class RunSummary:
 
 def collect_paths(paths: list[str | Path]) -> list[Path]:
     """Files named, and document files found in folders named (recursively, sorted)."""
-    found: list[Path] = []
-    for p in map(Path, paths):
+    found: list = []
+    for raw in map(str, paths):
+        if "://" in raw:
+            found.append(raw)  # a document URL fsspec opens (s3://…); read by the workers
+            continue
+        p = Path(raw)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p)

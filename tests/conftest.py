@@ -9,6 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "corpus" / "docs"
 EXPECTED = ROOT / "corpus" / "expected"
+BAD = ROOT / "corpus" / "bad"  # documents that must fail: not part of the sample run
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 

@@ -230,13 +230,13 @@ def main() -> None:
         # 5. Documents that must end failed or partial, with a reason.
         scanned_pdf(lo_pdf, DOCS / "pdf-scanned.pdf")
         unmapped_fonts(lo_pdf, DOCS / "pdf-cid-unmapped.pdf", tmp)
-        run(["qpdf", "--encrypt", "user-secret", "owner-secret", "256", "--", str(lo_pdf), str(DOCS / "pdf-encrypted.pdf")])
+        run(["qpdf", "--encrypt", "user-secret", "owner-secret", "256", "--", str(lo_pdf), str(DOCS.parent / "bad" / "pdf-encrypted.pdf")])
         locked = DATA / "pdf-owner-locked.pdf"
         run(["qpdf", "--encrypt", "", "owner-secret", "256", "--print=none", "--modify=none", "--extract=n", "--",
              str(lo_pdf), str(locked)])
         data = lo_pdf.read_bytes()
-        (DOCS / "pdf-corrupt.pdf").write_bytes(data[:1024] + bytes((i * 37 + 11) % 256 for i in range(4096)))
-        (DOCS / "pdf-html-error.pdf").write_bytes(
+        (DOCS.parent / "bad" / "pdf-corrupt.pdf").write_bytes(data[:1024] + bytes((i * 37 + 11) % 256 for i in range(4096)))
+        (DOCS.parent / "bad" / "pdf-html-error.pdf").write_bytes(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>\n"
             "<body><h1>404 Not Found</h1><p>您访问的页面不存在或已被删除。</p><hr><center>nginx</center></body></html>\n"
             .encode("utf-8"))

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import extract
-from conftest import DOCS, EXPECTED, ROOT
+from conftest import BAD, DOCS, EXPECTED, ROOT
 from make_pdf_corpus import slow_pdf
 from parsers import read
 from parsers.errors import CorruptDocument, DocumentTimeout, EncryptedDocument
@@ -117,7 +117,7 @@ def test_browser_running_header_and_footer_dropped():
 ])
 def test_bad_pdfs_end_with_a_reason_quickly(name, status, reason):
     start = time.monotonic()
-    report = extract.parse_file(DOCS / name)
+    report = extract.parse_file((BAD if status == "failed" else DOCS) / name)
     assert time.monotonic() - start < 10
     assert report.status == status
     assert report.error.startswith(reason), report.error
@@ -131,11 +131,11 @@ def test_scanned_pdf_is_a_warning_not_an_empty_success():
 
 def test_errors_are_typed():
     with pytest.raises(EncryptedDocument):
-        read_pdf((DOCS / "pdf-encrypted.pdf").read_bytes(), "pdf-encrypted.pdf")
+        read_pdf((BAD / "pdf-encrypted.pdf").read_bytes(), "pdf-encrypted.pdf")
     with pytest.raises(CorruptDocument):
-        read_pdf((DOCS / "pdf-corrupt.pdf").read_bytes(), "pdf-corrupt.pdf")
+        read_pdf((BAD / "pdf-corrupt.pdf").read_bytes(), "pdf-corrupt.pdf")
     with pytest.raises(CorruptDocument, match="HTML page"):
-        read_pdf((DOCS / "pdf-html-error.pdf").read_bytes(), "pdf-html-error.pdf")
+        read_pdf((BAD / "pdf-html-error.pdf").read_bytes(), "pdf-html-error.pdf")
     truncated = (DOCS / "pdf-lo-word-mso.pdf").read_bytes()[:3000]
     with pytest.raises(CorruptDocument):
         read_pdf(truncated)
