@@ -3,6 +3,7 @@ dataset already holds), parse them on the chosen engine, stream the records to t
 say what happened."""
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -105,12 +106,12 @@ def parse_path(path: str, source: str | None = None) -> Report:
                       error=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary):
-    """Hash each file once in the parent: identical bytes are one report."""
+def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary) -> Iterator:
+    """Hash each file once in the parent: identical bytes are one report. A generator, so the
+    workers start parsing while the parent is still hashing."""
     from .engine import Job
 
     seen: set[str] = set()
-    jobs = []
     for path, source in items:
         try:
             rid = report_id_of(read_bytes(str(path)))
@@ -124,12 +125,16 @@ def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary):
         if rid in skip:
             summary.skipped += 1
             continue
-        jobs.append(Job(str(path), source, rid))
-    return jobs
+        yield Job(str(path), source, rid)
 
 
 def _engine(jobs, settings: RunSettings) -> Iterator:
-    if settings.engine == "inline" or (settings.engine == "local" and not jobs):
+    jobs = iter(jobs)
+    first = next(jobs, None)
+    if first is None:
+        return  # nothing to parse: start no workers
+    jobs = itertools.chain([first], jobs)
+    if settings.engine == "inline":
         from .dataset import outcome_of
 
         for job in jobs:
@@ -144,7 +149,7 @@ def _engine(jobs, settings: RunSettings) -> Iterator:
     elif settings.engine == "dask":
         from .dask_engine import parse_dask
 
-        yield from parse_dask(jobs, settings.workers, settings.scheduler)
+        yield from parse_dask(list(jobs), settings.workers, settings.scheduler)
     else:
         raise ValueError(f"unknown engine {settings.engine!r}")
 
@@ -167,7 +172,7 @@ def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
     writer = DatasetWriter(settings.out, settings.format, settings.chunk_size)
     from tqdm import tqdm
 
-    bar = tqdm(total=len(jobs), unit="doc", file=sys.stderr, disable=not settings.progress,
+    bar = tqdm(total=len(items), unit="doc", file=sys.stderr, disable=not settings.progress,
                dynamic_ncols=True, smoothing=0.05)
     for outcome in _engine(jobs, settings):
         report = outcome.report
@@ -181,6 +186,7 @@ def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
         if report.status == "failed":
             summary.failures.append((report.source, report.error))
         bar.update(1)
+        bar.total = len(items) - summary.duplicates - summary.skipped
     bar.close()
     writer.close()
     summary.seconds = time.perf_counter() - start
