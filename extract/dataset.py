@@ -30,7 +30,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from . import __version__
-from .contract import METRICS_CELL, METRICS_FIXED, PANDAS_DTYPES, TABLES
+from .contract import METRICS_CELL, METRICS_FIXED, TABLES
 from .report import Report
 from .schema import load_schema
 
@@ -160,7 +160,6 @@ class DatasetWriter:
     def close(self) -> None:
         self.flush()
         self._drop_replaced()
-        self._legacy_single_files()
         if self.fmt in ("csv", "both"):
             for name in ALL_TABLES:
                 self._write_csv(name)
@@ -210,16 +209,6 @@ class DatasetWriter:
                 else:
                     part.unlink()
 
-    def _legacy_single_files(self) -> None:
-        """A dataset written as one NAME.parquet file by an earlier version: make it a part."""
-        for name in ALL_TABLES:
-            p = self.out / f"{name}.parquet"
-            if p.is_file():
-                tmp = self.out / f".{name}.legacy"
-                os.replace(p, tmp)
-                p.mkdir()
-                os.replace(tmp, p / "part-legacy.parquet")
-
     def _write_csv(self, name: str) -> None:
         folder = self.out / f"{name}.parquet"
         target = self.out / f"{name}.csv"
@@ -236,19 +225,6 @@ class DatasetWriter:
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-
-
-def read_table(out: Path, name: str) -> pd.DataFrame | None:
-    """A table of a dataset (Parquet preferred), or None when it has none."""
-    folder = Path(out) / f"{name}.parquet"
-    if _parts(folder) or folder.is_file():
-        return pd.read_parquet(folder)
-    c = Path(out) / f"{name}.csv"
-    if c.exists():
-        df = pd.read_csv(c, encoding="utf-8-sig", keep_default_na=False, dtype=str)
-        cols = TABLES.get(name, [])
-        return df.astype({col: PANDAS_DTYPES[t] for col, t, _ in cols if t == "string"})
-    return None
 
 
 def write_dataset(out: Path, reports: list[Report], fmt: str = "both") -> None:

@@ -34,14 +34,6 @@ class Job:
     report_id: str
 
 
-@dataclass
-class EngineSettings:
-    workers: int = 1
-    doc_timeout: float = 120.0
-    doc_memory_mb: int = 2048
-    max_tasks: int = 500
-
-
 def _worker(tasks: Connection, results: Connection, max_tasks: int, hang: bool) -> None:
     from .dataset import outcome_of
     from .report import warm_up
@@ -134,8 +126,9 @@ def failed(job: Job, reason: str):
     return outcome_of(Report(report_id=job.report_id, source=job.source, error=reason))
 
 
-def parse_local(jobs: Iterable[Job], settings: EngineSettings) -> Iterator:
-    """Outcomes (dataset.Outcome) for the jobs, in completion order.
+def parse_local(jobs: Iterable[Job], settings) -> Iterator:
+    """Outcomes (dataset.Outcome) for the jobs, in completion order. `settings` is the run's
+    RunSettings: workers, doc_timeout, doc_memory_mb, max_tasks.
 
     Each worker holds up to PREFETCH jobs, so it never waits for the parent between documents;
     the limits apply to the job it is running (the oldest one sent)."""

@@ -142,10 +142,9 @@ def _engine(jobs, settings: RunSettings) -> Iterator:
             report.report_id = report.report_id or job.report_id
             yield outcome_of(report)
     elif settings.engine == "local":
-        from .engine import EngineSettings, parse_local
+        from .engine import parse_local
 
-        yield from parse_local(jobs, EngineSettings(settings.workers, settings.doc_timeout,
-                                                    settings.doc_memory_mb, settings.max_tasks))
+        yield from parse_local(jobs, settings)
     elif settings.engine == "dask":
         from .dask_engine import parse_dask
 

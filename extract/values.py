@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DASHES = {"-", "—", "–", "−", "－", "/", "\\", "无", "——", "--", "---", "空", "×", "x", "X", "*", "／"}
 UNITS = ("万元", "人次", "元", "件", "条", "个", "项", "次", "人", "篇", "份", "家", "%")
@@ -23,11 +24,18 @@ class Value:
 
 def parse_value(raw: str) -> Value:
     """'12件' → 12 (unit 件), '+3' → 3, '减少2' → -2, '1,234' → 1234, '—' → null (dash)."""
+    value, unit, flags = _parse(raw)
+    return Value(value, unit, list(flags))
+
+
+@lru_cache(maxsize=16384)
+def _parse(raw: str) -> tuple[float | None, str, tuple[str, ...]]:
+    # Cached: every cell is classified (value or label?) and then read, and most cells are "0".
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if not text:
-        return Value(None, flags=["blank"])
+        return None, "", ("blank",)
     if text in DASHES or set(text) <= {"-", "—", "–"}:
-        return Value(None, flags=["dash"])
+        return None, "", ("dash",)
     flags: list[str] = []
     sign = 1.0
     m = _SIGNED_TEXT.match(text)
@@ -37,16 +45,16 @@ def parse_value(raw: str) -> Value:
         flags.append("signed_text")
     m = _NUMBER.match(text)
     if not m:
-        return Value(None, flags=["not_a_number"])
+        return None, "", ("not_a_number",)
     number = float(m.group("int").replace(",", "").replace("，", "") + (m.group("frac") or ""))
     if m.group("sign") == "-":
         number = -number
     unit = m.group("unit") or ""
     if unit:
         flags.append("unit_in_cell")
-    return Value(sign * number, unit=unit, flags=flags)
+    return sign * number, unit, tuple(flags)
 
 
 def is_value_text(raw: str) -> bool:
     """Whether a printed cell is a value (number, dash or blank) rather than a label."""
-    return "not_a_number" not in parse_value(raw).flags
+    return "not_a_number" not in _parse(raw)[2]

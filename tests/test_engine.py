@@ -2,7 +2,6 @@
 document killed by the time limit, and a resumed batch that writes nothing twice."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd

@@ -5,14 +5,13 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 import parsers
 from extract.report import parse_bytes
-from parsers import Cell, Heading, Paragraph, ParseError, Table
+from parsers import Heading, Paragraph, ParseError, Table
 from parsers.html import decode_html, read_html
 
 ROOT = Path(__file__).resolve().parents[1]

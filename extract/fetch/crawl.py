@@ -2,7 +2,6 @@
 page's attachment when the report is published as one."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -10,18 +9,16 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from parsers import sniff_format
-from parsers.encoding import decode
+from parsers import ParseError, sniff_format
+from parsers.html import decode_html
 
-from .client import FetchError, Fetched, PoliteClient, RobotsDisallowed
+from .client import FetchError, PoliteClient, RobotsDisallowed
 from .config import Source
 from .state import State, Store
 
 log = logging.getLogger(__name__)
 
 ATTACHMENT = re.compile(r"\.(pdf|docx?|wps)$", re.I)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w]+)""", re.I)
-_GB = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "x-gb2312"}
 # Words only a report's own tables print: a page without them that links a PDF/DOC is a cover page.
 _TABLE_WORDS = ("第二十条", "申请人情况", "本列数据", "行政复议")
 
@@ -43,27 +40,18 @@ class SourceResult:
                 f"{self.unchanged} unchanged, {self.failed} failed, {self.skipped} skipped by robots.txt")
 
 
-def html_text(data: bytes, content_type: str = "") -> str:
-    """Decode an HTML page: a GB-family declaration means GB18030, else UTF-8 or detection."""
-    declared = ""
-    m = re.search(r"charset=([-\w]+)", content_type or "", re.I) or _META_CHARSET.search(data[:4096])
-    if m:
-        declared = (m.group(1).decode() if isinstance(m.group(1), bytes) else m.group(1)).lower()
-    if declared in _GB:
-        return data.decode("gb18030", errors="replace")
-    if declared:
-        try:
-            return data.decode(declared)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return decode(data)[0]
+def _soup(data: bytes) -> BeautifulSoup | None:
+    """The page parsed once, decoded the way the HTML reader decodes (parsers.html.decode_html)."""
+    try:
+        return BeautifulSoup(decode_html(data)[0], "lxml")
+    except ParseError:
+        return None
 
 
-def links(data: bytes, base: str, content_type: str = "") -> list[tuple[str, str]]:
+def links(soup: BeautifulSoup | None, base: str) -> list[tuple[str, str]]:
     """(absolute URL without fragment, link text and title) for every <a href> of a page."""
-    soup = BeautifulSoup(html_text(data, content_type), "lxml")
     out = []
-    for a in soup.find_all("a", href=True):
+    for a in soup.find_all("a", href=True) if soup is not None else []:
         href = a["href"].strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
@@ -73,30 +61,56 @@ def links(data: bytes, base: str, content_type: str = "") -> list[tuple[str, str
     return out
 
 
+def attachments(data: bytes, base: str, hosts: frozenset[str]) -> list[str]:
+    """The PDF/DOC/DOCX/WPS files a cover page links, or [] when the page holds the report."""
+    if sniff_format(data, base) != "html":
+        return []
+    soup = _soup(data)
+    if soup is None or any(w in soup.get_text() for w in _TABLE_WORDS):
+        return []
+    found = [u for u, _ in links(soup, base)
+             if ATTACHMENT.search(urlsplit(u).path) and (urlsplit(u).hostname or "").lower() in hosts]
+    return list(dict.fromkeys(found))
+
+
+@dataclass
+class Got:
+    """A URL as the crawl needs it after a (conditional) fetch."""
+
+    url: str  # after redirects
+    data: bytes
+    sha: str
+    outcome: str  # new | changed | unchanged
+    kind: str  # listing | report | page
+    attachments: list[str] = field(default_factory=list)
+
+
 class Crawler:
     def __init__(self, client: PoliteClient, state: State, store: Store) -> None:
         self.client, self.state, self.store = client, state, store
 
-    def _get(self, url: str, source: Source, kind: str) -> tuple[Fetched, bytes, str, str]:
-        """Fetch conditionally; returns (response, current bytes, outcome, kind).
-
-        A report URL whose page only links a PDF/DOC is recorded as kind "page", not as a
-        document: its attachment is the report."""
+    def _get(self, url: str, source: Source, kind: str) -> Got:
+        """Fetch conditionally. A report URL whose page only links a PDF/DOC is recorded as kind
+        "page", not as a document: its attachment is the report."""
         old = self.state.url(url)
         valid = old is not None and old.status == "ok" and old.sha256
         fetched = self.client.get(url, source.hosts, etag=old.etag if valid else "",
                                   last_modified=old.last_modified if valid else "")
         if fetched.status == 304 and valid:
             self.state.touch(url)
-            return fetched, self.store.get(old.sha256), "unchanged", old.kind
+            data = self.store.get(old.sha256)
+            found = attachments(data, fetched.url, source.hosts) if old.kind == "page" else []
+            return Got(fetched.url, data, old.sha256, "unchanged", old.kind, found)
+        found = []
         if kind == "report":
             self._check_content(url, fetched.content, fetched.content_type)
-            if sniff_format(fetched.content, url) == "html" and self._attachments(fetched.content, fetched, source):
+            found = attachments(fetched.content, fetched.url, source.hosts)
+            if found:
                 kind = "page"
         sha = self.store.put(fetched.content)
         outcome = self.state.record(url, source.name, kind, sha, fetched.etag, fetched.last_modified,
                                     document=kind == "report")
-        return fetched, fetched.content, outcome, kind
+        return Got(fetched.url, fetched.content, sha, outcome, kind, found)
 
     def crawl(self, source: Source) -> SourceResult:
         result = SourceResult(source.name)
@@ -109,13 +123,13 @@ class Crawler:
                 continue
             seen_pages.add(url)
             try:
-                fetched, data, _, _ = self._get(url, source, "listing")
+                got = self._get(url, source, "listing")
             except FetchError as exc:
                 self.state.fail(url, source.name, "listing", exc.message)
                 result.errors.append({"url": url, "kind": "listing", "error": exc.message})
                 continue
             result.listing_pages += 1
-            for link, text in links(data, fetched.url, fetched.content_type):
+            for link, text in links(_soup(got.data), got.url):
                 if (urlsplit(link).hostname or "").lower() not in source.hosts:
                     continue
                 if source.follow and source.follow.search(link):
@@ -132,7 +146,7 @@ class Crawler:
 
     def _report(self, url: str, source: Source, result: SourceResult, depth: int = 0) -> None:
         try:
-            fetched, data, outcome, kind = self._get(url, source, "report")
+            got = self._get(url, source, "report")
         except RobotsDisallowed as exc:
             self.state.fail(url, source.name, "report", exc.message)
             result.skipped += 1
@@ -142,20 +156,12 @@ class Crawler:
             result.failed += 1
             result.errors.append({"url": url, "kind": "report", "error": exc.message})
             return
-        if kind == "page" and depth == 0:
-            for att in self._attachments(data, fetched, source):
+        if got.kind == "page" and depth == 0:
+            for att in got.attachments:
                 self._report(att, source, result, depth + 1)
             return
-        result.documents.append(hashlib.sha256(data).hexdigest())
-        setattr(result, outcome, getattr(result, outcome) + 1)
-
-    def _attachments(self, data: bytes, fetched: Fetched, source: Source) -> list[str]:
-        text = html_text(data, fetched.content_type)
-        if any(w in text for w in _TABLE_WORDS):
-            return []
-        found = [u for u, _ in links(data, fetched.url, fetched.content_type)
-                 if ATTACHMENT.search(urlsplit(u).path) and (urlsplit(u).hostname or "").lower() in source.hosts]
-        return list(dict.fromkeys(found))
+        result.documents.append(got.sha)
+        setattr(result, got.outcome, getattr(result, got.outcome) + 1)
 
     def _check_content(self, url: str, data: bytes, content_type: str) -> None:
         """What the server says a file is must be what its bytes are."""
