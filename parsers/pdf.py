@@ -36,13 +36,13 @@ import logging
 import os
 import re
 import signal
-import statistics
 import threading
 import time
+from bisect import bisect_left
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
@@ -82,6 +82,20 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 def fix_text(text: str) -> str:
     """Radical code points to ideographs, invisible characters out, odd spaces to spaces."""
     return text.translate(radical_table()).translate(_INVISIBLE).replace("\u00a0", " ").replace("\u3000", " ")
+
+
+def _fixed_chars(chars: list[dict]) -> list[dict]:
+    """The chars with fix_text applied to their text: a char whose text changes is copied, the
+    others are kept as they are (nothing changes a char dict afterwards)."""
+    out = []
+    fixed: dict[str, str] = {}
+    for c in chars:
+        text = c["text"]
+        new = fixed.get(text)
+        if new is None:
+            new = fixed[text] = fix_text(text)
+        out.append(c if new == text else dict(c, text=new))
+    return out
 
 
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014]")
@@ -126,8 +140,8 @@ class Line:
     font: str = ""
     segments: list[tuple[float, float, str]] = field(default_factory=list)
 
-    @property
-    def text(self) -> str:
+    @cached_property
+    def text(self) -> str:  # segments are not changed once the line is made
         return tidy(" ".join(s for _, _, s in self.segments))
 
 
@@ -143,11 +157,12 @@ def make_lines(chars: list[dict], page: int, split_gap: float = 1.2) -> list[Lin
         return []
     chars.sort(key=lambda c: ((c["top"] + c["bottom"]) / 2, c["x0"]))
     groups: list[list[dict]] = []
+    sized: dict[int, float] = {}  # each char's size, computed once
     mid = None
     size = 0.0
     for c in chars:
         m = (c["top"] + c["bottom"]) / 2
-        s = _char_size(c)
+        s = sized[id(c)] = _char_size(c)
         if groups and mid is not None and abs(m - mid) <= 0.45 * max(size, s):
             groups[-1].append(c)
             n = len(groups[-1])
@@ -159,8 +174,9 @@ def make_lines(chars: list[dict], page: int, split_gap: float = 1.2) -> list[Lin
     lines = []
     for g in groups:
         g.sort(key=lambda c: c["x0"])
-        sizes = [_char_size(c) for c in g]
-        size = statistics.median(sizes)
+        sizes = sorted([sized[id(c)] for c in g])
+        half = len(sizes) // 2  # the median, as statistics.median computes it
+        size = sizes[half] if len(sizes) % 2 else (sizes[half - 1] + sizes[half]) / 2
         segs: list[tuple[float, float, str]] = []
         x0, x1, text = g[0]["x0"], g[0]["x1"], g[0]["text"]
         for prev, c in zip(g, g[1:]):
@@ -169,16 +185,14 @@ def make_lines(chars: list[dict], page: int, split_gap: float = 1.2) -> list[Lin
                 segs.append((x0, x1, text))
                 x0, x1, text = c["x0"], c["x1"], c["text"]
                 continue
-            if c["x0"] < prev["x0"] + 0.3 * _char_size(prev) and c["text"] == prev["text"]:
+            if c["x0"] < prev["x0"] + 0.3 * sized[id(prev)] and c["text"] == prev["text"]:
                 continue  # a doubled glyph that dedupe_chars left (offset fake bold)
             if gap > 0.2 * size and not (_wide(prev["text"][-1]) and _wide(c["text"][0])):
                 text += " "
             text += c["text"]
             x1 = max(x1, c["x1"])
         segs.append((x0, x1, text))
-        fonts = Counter()
-        for c in g:
-            fonts[c.get("fontname", "")] += 1
+        fonts = Counter(c.get("fontname", "") for c in g)
         lines.append(Line(g, page, g[0]["x0"], max(c["x1"] for c in g), min(c["top"] for c in g),
                           max(c["bottom"] for c in g), size, fonts.most_common(1)[0][0], segs))
     return lines
@@ -326,15 +340,27 @@ def ruled_tables(page, page_no: int, chars: list[dict]) -> list[PageTable]:
         h = h + added
         found = page.find_tables(_settings(h, v))
     out = []
+    centres = None
+    real_h = [e for e in h if e["real"]]
     for t in found:
         boxes = [c for c in t.cells if c[2] - c[0] > 1 and c[3] - c[1] > 1]
         if len(boxes) < 2:
             continue
+        if centres is None:  # each char's centre, computed once for all cells
+            centres = [((c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2, c) for c in chars]
+        band: dict[tuple[float, float], list] = {}  # the chars of a row of cells (same top, bottom)
+        near: dict[float, list[dict]] = {}  # the real rules near a height
         cells = []
         for x0, top, x1, bottom in boxes:
-            inside = [c for c in chars if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom]
+            row = band.get((top, bottom))
+            if row is None:
+                row = band[top, bottom] = [cc for cc in centres if top <= cc[1] <= bottom]
+            inside = [c for cx, _, c in row if x0 <= cx <= x1]
+            for y in (top, bottom):
+                if y not in near:
+                    near[y] = [e for e in real_h if abs(e["top"] - y) <= SNAP]
             cells.append(RawCell(x0, top, x1, bottom, text_of(inside), page_no,
-                                 _covered(h, top, x0, x1), _covered(h, bottom, x0, x1)))
+                                 _covered(near[top], top, x0, x1), _covered(near[bottom], bottom, x0, x1)))
         bx0, btop, bx1, bbottom = t.bbox
         out.append(PageTable(page_no, bx0, btop, bx1, bbottom, cells))
     return out
@@ -350,7 +376,13 @@ def _cluster(values: list[float], tol: float = SNAP) -> list[float]:
 
 
 def _index(points: list[float], x: float) -> int:
-    return min(range(len(points)), key=lambda i: abs(points[i] - x))
+    """The index of the point nearest x (the first of equally near ones); points ascending."""
+    i = bisect_left(points, x)
+    if i == len(points) or (i and abs(points[i - 1] - x) <= abs(points[i] - x)):
+        i -= 1
+    while i > 0 and abs(points[i - 1] - x) == abs(points[i] - x):
+        i -= 1
+    return i
 
 
 def _row_texts(cells: list[RawCell], top: float) -> list[str]:
@@ -582,6 +614,49 @@ def _pdfium_chars(pdoc, index: int) -> list[dict]:
     return out
 
 
+def _clusters(objs: list[dict], key: str, tolerance: float):
+    """pdfplumber's cluster_objects(objs, itemgetter(key), tolerance) as groups (each in the
+    objects' order): sorted distinct values chained while each is within `tolerance` of the
+    one before."""
+    ids: dict = {}
+    n, last = -1, None
+    for v in sorted({o[key] for o in objs}):
+        if last is None or not v <= last + tolerance:
+            n += 1
+        ids[v] = n
+        last = v
+    groups: dict[int, list[dict]] = {}
+    for o in objs:
+        groups.setdefault(ids[o[key]], []).append(o)
+    return groups.values()
+
+
+def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
+    """What pdfplumber's `page.dedupe_chars(tolerance=...).chars` gives (the same char dicts, in
+    the same order: same upright, text, fontname and size, doctop then x0 within `tolerance`,
+    the first at the smallest (doctop, x0) kept), without its quadratic `sorted(key=list.index)`
+    and without deriving a filtered page."""
+    groups: dict[tuple, list[dict]] = {}
+    for c in chars:
+        groups.setdefault((c["upright"], c["text"], c["fontname"], c["size"]), []).append(c)
+    keep: set[int] = set()
+    for group in groups.values():
+        if len(group) == 1:
+            keep.add(id(group[0]))
+            continue
+        for row in _clusters(group, "doctop", tolerance):
+            for same in (_clusters(row, "x0", tolerance) if len(row) > 1 else (row,)):
+                keep.add(id(min(same, key=lambda c: (c["doctop"], c["x0"]))))
+    if len(keep) == len(chars):
+        return list(chars)
+    out = []
+    for c in chars:  # in the chars' order; a dict listed twice is kept once, where it comes first
+        if id(c) in keep:
+            keep.discard(id(c))
+            out.append(c)
+    return out
+
+
 def _unreadable(chars: list[dict]) -> float:
     """Share of characters that are not text (unmapped glyphs)."""
     if not chars:
@@ -611,9 +686,12 @@ def read_pdf(data: bytes, name: str = "", time_limit: float | None = None) -> Do
     try:
         n_pages = len(pdoc)
         counts = []
-        for i in range(n_pages):
-            tp = pdoc[i].get_textpage()
+        for i in range(n_pages):  # closed at once: pdfplumber reads the pages, not these
+            page = pdoc[i]
+            tp = page.get_textpage()
             counts.append(tp.count_chars())
+            tp.close()
+            page.close()
         if n_pages == 0:
             raise CorruptDocument("PDF without pages", source=name)
         if sum(counts) == 0:
@@ -680,8 +758,7 @@ class _Reader:
             if page.images or not page.chars:
                 self.scanned.append(no)
             return info
-        page = page.dedupe_chars(tolerance=1)
-        chars = page.chars
+        chars = dedupe_chars(page.chars, tolerance=1)
         if _unreadable(chars) > 0.05:
             other = _pdfium_chars(self.pdoc, i)
             if other and _unreadable(other) < 0.05 and _cjk_share(other) >= 0.3:
@@ -689,7 +766,7 @@ class _Reader:
             else:
                 self.unreadable.append(no)
                 chars = [c for c in chars if not c["text"].startswith("(cid:")]
-        chars = [dict(c, text=fix_text(c["text"])) for c in chars]
+        chars = _fixed_chars(chars)
         tables = ruled_tables(page, no, chars)
 
         def in_table(c):

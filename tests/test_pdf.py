@@ -211,6 +211,50 @@ def test_fake_bold_doubled_glyphs_are_read_once():
     assert make_lines(chars, 1)[0].text == "规章"
 
 
+def test_dedupe_chars_is_pdfplumbers():
+    """The reader's dedupe_chars keeps the same char dicts, in the same order, as pdfplumber's
+    (on the corpus pages, and with glyphs doubled, shifted and copied), only faster."""
+    import random
+
+    import pdfplumber
+    from pdfplumber.utils import dedupe_chars as plumber_dedupe
+
+    from parsers.pdf import dedupe_chars
+
+    rnd = random.Random(7)
+    for path in sorted(DOCS.glob("pdf-*.pdf")) + [DOCS / "real-hzq-2023.pdf"]:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                chars = []
+                for c in page.chars:
+                    chars.append(c)
+                    if rnd.random() < 0.3:  # fake bold: the glyph again, a hair or more apart
+                        chars.append(dict(c, x0=c["x0"] + rnd.choice([0, 0.3, 0.9, 1.5]),
+                                          doctop=c["doctop"] + rnd.choice([0, 0.5, 2])))
+                    if rnd.random() < 0.1:
+                        chars.append(dict(c))
+                rnd.shuffle(chars)
+                for tolerance in (0, 1, 3):
+                    assert [id(c) for c in dedupe_chars(page.chars, tolerance)] == \
+                        [id(c) for c in page.dedupe_chars(tolerance=tolerance).chars]
+                    assert [id(c) for c in dedupe_chars(chars, tolerance)] == \
+                        [id(c) for c in plumber_dedupe(chars, tolerance)]
+
+
+def test_nearest_grid_line():
+    """_index: the nearest point, the first of equally near ones (as min over all points)."""
+    import random
+
+    from parsers.pdf import _index
+
+    rnd = random.Random(3)
+    for _ in range(20000):
+        points = sorted(rnd.choice([rnd.uniform(0, 800), float(rnd.randint(0, 20)), rnd.randint(0, 20) / 2])
+                        for _ in range(rnd.randint(1, 8)))
+        x = rnd.choice([rnd.uniform(-10, 820), float(rnd.randint(-2, 22)), rnd.randint(0, 40) / 4, rnd.choice(points)])
+        assert _index(points, x) == min(range(len(points)), key=lambda i: abs(points[i] - x)), (points, x)
+
+
 def _cell(x0, top, x1, bottom, text, page, top_real=True, bottom_real=True):
     return RawCell(x0, top, x1, bottom, text, page, top_real, bottom_real)
 
