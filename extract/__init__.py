@@ -12,8 +12,15 @@ import logging
 
 __version__ = "0.1.0"
 
-from .report import Report, parse_bytes, parse_file  # noqa: E402
-
 __all__ = ["parse_file", "parse_bytes", "Report", "__version__"]
+
+
+def __getattr__(name: str):
+    # Imported on first use: `extract parse` starts its worker server before it loads the pipeline.
+    if name in ("Report", "parse_bytes", "parse_file"):
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module 'extract' has no attribute {name!r}")
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

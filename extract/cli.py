@@ -90,6 +90,10 @@ def _nightly(args) -> int:
 
 
 def _parse(args) -> int:
+    if args.engine == "local":
+        from .engine import start_server
+
+        start_server()  # the fork server loads the pipeline while this process imports and scans
     from .runner import RunSettings, run
 
     if args.workers < 1:

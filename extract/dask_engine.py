@@ -18,14 +18,9 @@ log = logging.getLogger(__name__)
 
 def _parse(jobs: list[Job]) -> list:
     from .dataset import outcome_of
-    from .runner import parse_path
+    from .runner import parse_job
 
-    out = []
-    for job in jobs:
-        report = parse_path(job.path, job.source)
-        report.report_id = report.report_id or job.report_id
-        out.append(outcome_of(report))
-    return out
+    return [outcome_of(parse_job(job)) for job in jobs]
 
 
 def _batches(jobs: list[Job], size: int):

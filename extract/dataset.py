@@ -88,17 +88,17 @@ def existing_ids(out: Path) -> set[str]:
 @dataclass
 class Outcome:
     """One parsed document as the writer needs it: its Report without the record lists, and its
-    rows for every table (plain dicts, built where the document was parsed: cheap to send)."""
+    rows for every table (plain dicts, built where the document was parsed: cheap to send).
+    `records` is None once a worker has written the rows itself (the local engine)."""
 
     report: Report
     n_cells: int
     n_checks_failed: int
-    records: dict[str, list[dict]]
+    records: dict[str, list[dict]] | None
 
-    def annotate(self, fn) -> None:
-        """Let `fn` change the reports row (the nightly run sets supersedes)."""
-        fn(self.report)
-        self.records["reports"] = [{name: getattr(self.report, name) for name, _, _ in TABLES["reports"]}]
+    def written(self) -> "Outcome":
+        """The same outcome without its rows: what a worker reports once they are on disk."""
+        return Outcome(self.report, self.n_cells, self.n_checks_failed, None)
 
 
 def outcome_of(report: Report) -> Outcome:
@@ -116,36 +116,29 @@ def outcome_of(report: Report) -> Outcome:
     return Outcome(report, n_cells, n_failed, records)
 
 
-class DatasetWriter:
-    """Append reports' records in chunks; `close()` finishes the dataset."""
+# The reports part is written last: a report_id in `reports` means all its rows are on disk,
+# which is what --resume trusts.
+WRITE_ORDER = ("cells", "sections", "checks", "metrics", "reports")
 
-    def __init__(self, out: Path, fmt: str = "both", chunk_size: int = 200) -> None:
-        if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-        self.out, self.fmt, self.chunk_size = Path(out), fmt, chunk_size
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.run = uuid.uuid4().hex[:12]
-        self.n_chunks = 0
-        self.ids: set[str] = set()
-        if fmt == "csv":
-            self._import_csv()
-        self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
-        self._buffer: list[Outcome] = []
 
-    def add(self, outcome: Outcome) -> None:
-        self._buffer.append(outcome)
-        self.ids.add(outcome.report.report_id)
-        if len(self._buffer) >= self.chunk_size:
-            self.flush()
+class PartWriter:
+    """Writes chunks of outcomes as Parquet parts named `part-{prefix}-{chunk}.parquet`.
 
-    def flush(self) -> None:
-        if not self._buffer:
+    Each process that writes (the parent, every local worker) has its own prefix, so writers
+    never collide and the parts of a chunk that was never confirmed can be found and removed
+    (`remove_parts`)."""
+
+    def __init__(self, out: Path, prefix: str) -> None:
+        self.out, self.prefix, self.chunks = Path(out), prefix, 0
+
+    def write(self, outcomes: list[Outcome]) -> None:
+        if not outcomes:
             return
-        part = f"part-{self.run}-{self.n_chunks:05d}.parquet"
-        for name in ALL_TABLES:
+        part = f"part-{self.prefix}-{self.chunks:05d}.parquet"
+        for name in WRITE_ORDER:
             folder = self.out / f"{name}.parquet"
             groups: dict[str, list[dict]] = {}
-            for o in self._buffer:
+            for o in outcomes:
                 rows = o.records.get(name)
                 if not rows:
                     continue
@@ -154,11 +147,55 @@ class DatasetWriter:
             for key, rows in sorted(groups.items()):
                 table = pa.Table.from_pylist(rows, schema=_schema(name))
                 _atomic_write(table, (folder / f"year={key}" / part) if key else folder / part)
-        self.n_chunks += 1
+        self.chunks += 1
+
+
+def remove_parts(out: Path, prefix: str, first_chunk: int = 0) -> None:
+    """Delete the parts (and temporary files) of `prefix` from chunk `first_chunk` on: what a
+    worker killed while writing may have left of a chunk it never confirmed."""
+    for name in ALL_TABLES:
+        folder = Path(out) / f"{name}.parquet"
+        if not folder.is_dir():
+            continue
+        for f in folder.rglob(f"*part-{prefix}-*"):
+            tail = f.name.split(f"part-{prefix}-", 1)[1]
+            if f.name.startswith(".") or int(tail[:5]) >= first_chunk:
+                f.unlink(missing_ok=True)
+
+
+class DatasetWriter:
+    """Append reports' records in chunks; `close()` finishes the dataset."""
+
+    def __init__(self, out: Path, fmt: str = "both", chunk_size: int = 200) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        self.out, self.fmt, self.chunk_size = Path(out), fmt, chunk_size
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.run = uuid.uuid4().hex[:12]  # local workers write parts prefixed with it too
+        self.ids: set[str] = set()
+        if fmt == "csv":
+            self._import_csv()
+        self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
+        self._parts = PartWriter(self.out, f"{self.run}-p")
+        self._buffer: list[Outcome] = []
+
+    def add(self, outcome: Outcome) -> None:
+        """Record an outcome: its rows are written with the next chunk, unless a worker has
+        written them already (records is None)."""
+        self.ids.add(outcome.report.report_id)
+        if outcome.records is None:
+            return
+        self._buffer.append(outcome)
+        if len(self._buffer) >= self.chunk_size:
+            self.flush()
+
+    def flush(self) -> None:
+        self._parts.write(self._buffer)
         self._buffer = []
 
     def close(self) -> None:
         self.flush()
+        remove_leftovers(self.out, self.run)
         self._drop_replaced()
         if self.fmt in ("csv", "both"):
             for name in ALL_TABLES:
@@ -225,6 +262,15 @@ class DatasetWriter:
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def remove_leftovers(out: Path, run: str) -> None:
+    """Temporary files of this run's writers (a worker killed while writing leaves one)."""
+    for name in ALL_TABLES:
+        folder = Path(out) / f"{name}.parquet"
+        if folder.is_dir():
+            for f in folder.rglob(f".part-{run}-*"):
+                f.unlink(missing_ok=True)
 
 
 def write_dataset(out: Path, reports: list[Report], fmt: str = "both") -> None:

@@ -5,7 +5,21 @@ pipes, so a worker that runs past `doc_timeout` or above `doc_memory_mb` is kill
 document is reported as failed with the reason, a fresh worker takes its place, and the batch
 goes on. Workers also retire after `max_tasks` documents, which contains the slow memory growth
 of long-lived parsing libraries. Workers are forked from a server process that has imported the
-pipeline once (jieba, the schema and OpenCC load lazily once per worker).
+pipeline once (jieba's dictionary, the schema, OpenCC and cpca).
+
+The parent does as little per document as it can, so that it does not take CPU from the workers
+(on 2 cores, converting rows and one message per document cost a third of the speed-up):
+
+- workers write their own rows: each keeps up to `chunk_size` parsed documents, writes them as
+  Parquet parts (`dataset.PartWriter`, one prefix per worker), then sends one message with the
+  chunk's reports;
+- workers ask for jobs ("more") when they are about to run out, and get a batch sized to about
+  `BATCH_SECONDS` of their work;
+- each worker counts the documents it has parsed in shared memory; the parent reads the counters
+  every `TICK` seconds for the progress bar and the time limit.
+
+A worker lost with documents it parsed but had not written has its unconfirmed parts removed,
+and those documents are parsed again by another worker.
 """
 from __future__ import annotations
 
@@ -15,48 +29,87 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass
+from itertools import count
 from multiprocessing.connection import Connection, wait
-from typing import Iterable, Iterator
-
-from .report import Report
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 log = logging.getLogger(__name__)
-PREFETCH = 2  # jobs sent ahead to a worker
+TICK = 0.2  # seconds between looks at the workers' counters, clocks and memory
+BATCH_SECONDS = 0.05  # work handed to a worker at a time (fewer messages for fast documents)
+MAX_BATCH = 32
+LOW_WATER = 2  # a worker asks for more when it holds this few jobs
+MAX_ATTEMPTS = 3  # a document whose worker is lost this often (while not its fault) fails
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
+PRELOAD = ["extract.runner", "extract._preload"]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One document: where to read it, what to call it, and its report_id (hashed by the parent)."""
+    """One document: where to read it, what to call it, its report_id (hashed by the parent) and
+    the report_id of the earlier version it replaces, if any (fetched runs)."""
 
     path: str
     source: str
     report_id: str
+    supersedes: str = ""
 
 
-def _worker(tasks: Connection, results: Connection, max_tasks: int, hang: bool) -> None:
-    from .dataset import outcome_of
+def _worker(tasks: Connection, results: Connection, parsed, max_tasks: int, hang: bool,
+            out: str, prefix: str, chunk_size: int) -> None:
+    """Parse the jobs it is sent (lists; None: no more) until none are left or `max_tasks` are
+    done. Counts parsed documents in `parsed` (shared memory), writes them in chunks and sends
+    ("written", chunks so far, the chunk's outcomes without rows) for each."""
+    from .dataset import PartWriter, outcome_of
     from .report import warm_up
-    from .runner import parse_path
+    from .runner import parse_job
 
-    warm_up()
-    for _ in range(max_tasks):
+    warm_up()  # a no-op when forked from the warmed-up server
+    parts = PartWriter(Path(out), prefix)
+    buffer, local = [], deque()
+    asked = last = False
+    n = 0
+
+    def write() -> None:
+        parts.write(buffer)
+        results.send(("written", parts.chunks, [o.written() for o in buffer]))
+        buffer.clear()
+
+    while n < max_tasks:
+        if not last and not asked and len(local) <= LOW_WATER:
+            results.send(("more", None))
+            asked = True
         try:
-            job = tasks.recv()
-        except EOFError:
-            return
-        if job is None:
-            return
+            while not last and (not local or tasks.poll()):
+                batch = tasks.recv()
+                if batch is None:
+                    last = True
+                else:
+                    local.extend(batch)
+                    asked = False
+        except EOFError:  # the parent is gone: finish what is here
+            last = True
+        if not local:
+            break
+        job = local.popleft()
         if hang:
-            try:
-                with open(job.path, "rb") as fh:
-                    if HANG_MARKER in fh.read():
-                        time.sleep(3600)
-            except OSError:
-                pass
-        report = parse_path(job.path, job.source)
-        report.report_id = report.report_id or job.report_id
-        results.send(outcome_of(report))
+            _hang_if_marked(job.path)
+        buffer.append(outcome_of(parse_job(job)))
+        n += 1
+        parsed.value = n
+        if len(buffer) >= chunk_size:
+            write()
+    if buffer:
+        write()
+
+
+def _hang_if_marked(path: str) -> None:
+    try:
+        with open(path, "rb") as fh:
+            if HANG_MARKER in fh.read():
+                time.sleep(3600)
+    except OSError:
+        pass
 
 
 def _rss_mb(pid: int) -> float:
@@ -68,44 +121,57 @@ def _rss_mb(pid: int) -> float:
 
 
 class _Worker:
-    """A worker process with its own pipes and the jobs sent to it, oldest (running) first."""
+    """A worker process, its pipes and counter, and the jobs sent to it that are not written yet,
+    in order: the first `parsed - written` are parsed, the next one is running, the rest wait."""
 
-    def __init__(self, ctx, max_tasks: int) -> None:
+    def __init__(self, ctx, settings, prefix: str) -> None:
         task_r, self.tasks = ctx.Pipe(duplex=False)
         self.results, result_w = ctx.Pipe(duplex=False)
+        self.counter = ctx.RawValue("q", 0)
         # Read in the parent: the fork server's environment is the one it started with.
         hang = os.environ.get("GIOAR_TEST_HANG") == "1"
-        self.proc = ctx.Process(target=_worker, args=(task_r, result_w, max_tasks, hang), daemon=True)
+        self.proc = ctx.Process(target=_worker, daemon=True,
+                                args=(task_r, result_w, self.counter, settings.max_tasks, hang,
+                                      str(settings.out), prefix, settings.chunk_size))
         self.proc.start()
         task_r.close()
         result_w.close()
+        self.prefix = prefix
+        self.max_tasks = settings.max_tasks
         self.jobs: deque[Job] = deque()
-        self.started = 0.0  # when the running job (jobs[0]) started
-        self.sent = 0
-        self.max_tasks = max_tasks
+        self.sent = self.written = self.chunks = 0
+        self.parsed = 0  # the counter when last looked at
+        self.since = self.born = time.monotonic()  # when `parsed` last changed
+        self.told_last = False
 
-    def can_take(self) -> bool:
-        return len(self.jobs) < PREFETCH and self.sent < self.max_tasks
+    def running(self) -> int | None:
+        """Index in `jobs` of the job being parsed, if any."""
+        i = self.parsed - self.written
+        return i if i < len(self.jobs) else None
 
-    def give(self, job: Job) -> None:
-        if not self.jobs:
-            self.started = time.monotonic()
-        self.jobs.append(job)
-        self.sent += 1
-        self.tasks.send(job)
+    def give(self, jobs: list[Job] | None) -> None:
+        if jobs is None:
+            self.told_last = True
+        else:
+            if self.running() is None:
+                self.since = time.monotonic()  # idle until now: the clock starts with these
+            self.jobs.extend(jobs)
+            self.sent += len(jobs)
+        try:
+            self.tasks.send(jobs)
+        except (BrokenPipeError, OSError):
+            pass  # it died: the loop sees its sentinel
 
-    def finished(self) -> Job:
-        self.started = time.monotonic()
-        return self.jobs.popleft()
+    def batch_size(self) -> int:
+        rate = self.parsed / max(time.monotonic() - self.born, 1e-3)
+        return max(1, min(MAX_BATCH, int(rate * BATCH_SECONDS), self.max_tasks - self.sent))
+
+    def ended_cleanly(self) -> bool:
+        return not self.jobs and (self.told_last or self.sent >= self.max_tasks)
 
     def stop(self, kill: bool = False) -> None:
         if kill:
             self.proc.kill()
-        else:
-            try:
-                self.tasks.send(None)
-            except (BrokenPipeError, OSError):
-                pass
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -114,84 +180,166 @@ class _Worker:
             conn.close()
 
 
+class _Queue:
+    """The jobs still to hand out: retries first, then the (lazy) input, with a look-ahead."""
+
+    def __init__(self, jobs: Iterable[Job]) -> None:
+        self._input = iter(jobs)
+        self._retry: deque[Job] = deque()
+        self._next: Job | None = None
+
+    def take(self, n: int) -> list[Job]:
+        out: list[Job] = []
+        while len(out) < n and not self.empty():
+            if self._retry:
+                out.append(self._retry.popleft())
+            else:
+                out.append(self._next)
+                self._next = None
+        return out
+
+    def empty(self) -> bool:
+        if self._retry or self._next is not None:
+            return False
+        self._next = next(self._input, None)
+        return self._next is None
+
+    def again(self, jobs: Iterable[Job]) -> None:
+        self._retry.extend(jobs)
+
+
 def _context():
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["extract.runner", "extract._preload"])
+    ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+def start_server() -> None:
+    """Start the fork server now, so it loads the pipeline while the parent imports and hashes."""
+    from multiprocessing import forkserver
+
+    _context()
+    forkserver.ensure_running()
 
 
 def failed(job: Job, reason: str):
     from .dataset import outcome_of
+    from .report import Report
 
-    return outcome_of(Report(report_id=job.report_id, source=job.source, error=reason))
+    return outcome_of(Report(report_id=job.report_id, source=job.source, error=reason,
+                             supersedes=job.supersedes))
 
 
-def parse_local(jobs: Iterable[Job], settings) -> Iterator:
-    """Outcomes (dataset.Outcome) for the jobs, in completion order. `settings` is the run's
-    RunSettings: workers, doc_timeout, doc_memory_mb, max_tasks.
+def parse_local(jobs: Iterable[Job], settings, run: str,
+                progress: Callable[[int], None] = lambda n: None) -> Iterator:
+    """Parse the jobs; yields each document's dataset.Outcome once its rows are on disk.
 
-    Each worker holds up to PREFETCH jobs, so it never waits for the parent between documents;
-    the limits apply to the job it is running (the oldest one sent)."""
+    Outcomes from workers come without rows (`records` None: written under `settings.out` with
+    parts prefixed `{run}-w{n}`); those of documents killed for a limit come with their failed
+    report's rows, for the caller to write. `settings` is the run's RunSettings (workers,
+    doc_timeout, doc_memory_mb, max_tasks, chunk_size, out). `progress` is told of documents
+    parsed (+n) and of parsed documents to be parsed again (−n)."""
+    from .dataset import remove_parts
+
     ctx = _context()
-    pending = iter(jobs)
-    retry: deque[Job] = deque()  # jobs queued on a worker that was killed: not started, sent again
-    workers = [_Worker(ctx, settings.max_tasks) for _ in range(max(1, settings.workers))]
+    queue = _Queue(jobs)
+    serial = count()
+    attempts: dict[str, int] = {}
+    workers: list[_Worker] = []
 
-    def feed(w: _Worker) -> None:
-        while w.can_take():
-            job = retry.popleft() if retry else next(pending, None)
-            if job is None:
-                return
-            w.give(job)
+    def start() -> None:
+        if not queue.empty():
+            workers.append(_Worker(ctx, settings, f"{run}-w{next(serial)}"))
 
-    def replace(w: _Worker, kill: bool) -> _Worker:
-        retry.extend(w.jobs)
-        w.jobs.clear()
-        w.stop(kill=kill)
-        fresh = _Worker(ctx, settings.max_tasks)
-        workers[workers.index(w)] = fresh
-        feed(fresh)
-        return fresh
+    def receive(w: _Worker, answer: bool = True) -> Iterator:
+        """Handle what the worker has sent; raises EOFError when it is gone."""
+        while w.results.poll():
+            kind, *value = w.results.recv()
+            if kind == "more":
+                if not answer:
+                    continue
+                batch = queue.take(w.batch_size()) if w.sent < w.max_tasks else []
+                w.give(batch or None)
+            else:
+                w.chunks, outcomes = value
+                for _ in outcomes:
+                    w.jobs.popleft()
+                w.written += len(outcomes)
+                yield from outcomes
 
+    def look(w: _Worker, now: float) -> None:
+        n = w.counter.value
+        if n != w.parsed:
+            progress(n - w.parsed)
+            w.parsed, w.since = n, now
+
+    def lost(w: _Worker, reason: str) -> Iterator:
+        """A worker killed or dead: what it confirmed stays; its running document fails; the
+        documents it parsed but did not write, and those it had not started, are queued again."""
+        before = w.counter.value
+        w.proc.kill()
+        w.proc.join()
+        workers.remove(w)
+        try:
+            yield from receive(w, answer=False)  # chunks it confirmed before it was stopped
+        except Exception:  # EOF, or a message cut short
+            pass
+        w.stop()
+        look(w, time.monotonic())
+        remove_parts(settings.out, w.prefix, w.chunks)
+        i = w.running()
+        # Blame the running document only if it is the one that was running when the limit hit.
+        culprit = w.jobs[i] if i is not None and w.counter.value == before else None
+        again = [job for job in w.jobs if job is not culprit]
+        progress(-(w.parsed - w.written))
+        for job in again:
+            attempts[job.report_id] = attempts.get(job.report_id, 0) + 1
+        queue.again(j for j in again if attempts[j.report_id] < MAX_ATTEMPTS)
+        for job in again:
+            if attempts[job.report_id] >= MAX_ATTEMPTS:
+                progress(1)
+                yield failed(job, f"its worker process was lost {MAX_ATTEMPTS} times; last: {reason}")
+        if culprit is not None:
+            log.warning("%s: %s", culprit.source, reason)
+            progress(1)
+            yield failed(culprit, reason)
+        start()
+
+    for _ in range(max(1, settings.workers)):
+        start()  # each asks for jobs as it starts
+    last_look = 0.0
     try:
-        for w in workers:
-            feed(w)
-        while any(w.jobs for w in workers):
-            busy = [w for w in workers if w.jobs]
-            ready = set(wait([w.results for w in busy] + [w.proc.sentinel for w in busy], timeout=0.2))
-            for w in busy:
-                if w.results in ready:
-                    try:
-                        while w.jobs and w.results.poll():
-                            outcome = w.results.recv()
-                            w.finished()
-                            yield outcome
-                    except (EOFError, OSError):
-                        job, code = w.finished(), w.proc.exitcode
-                        replace(w, kill=True)
-                        yield failed(job, f"worker process died (exit code {code})")
-                        continue
-                    if not w.jobs and w.sent >= w.max_tasks:
-                        replace(w, kill=False)  # retire: contains library memory growth
+        while workers:
+            ready = set(wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK))
+            for w in list(workers):
+                if w.results not in ready and w.proc.sentinel not in ready:
+                    continue
+                ended = False
+                try:
+                    yield from receive(w)
+                except (EOFError, OSError):
+                    ended = True
+                if ended or w.proc.sentinel in ready:  # an ended process has nothing left in its pipe
+                    look(w, time.monotonic())
+                    if w.ended_cleanly():  # no more jobs, or retired after max_tasks
+                        workers.remove(w)
+                        w.stop()
+                        start()
                     else:
-                        feed(w)
-                elif w.proc.sentinel in ready:
-                    w.proc.join(timeout=1)
-                    job, code = w.finished(), w.proc.exitcode
-                    replace(w, kill=True)
-                    yield failed(job, f"worker process died (exit code {code})")
+                        w.proc.join(timeout=1)
+                        yield from lost(w, f"worker process died (exit code {w.proc.exitcode})")
             now = time.monotonic()
-            for w in [w for w in workers if w.jobs]:
-                reason = ""
-                if now - w.started > settings.doc_timeout:
-                    reason = f"time limit of {settings.doc_timeout:g}s exceeded; document skipped"
+            if now - last_look < TICK:
+                continue
+            last_look = now
+            for w in list(workers):
+                look(w, now)
+                if w.running() is None:
+                    continue
+                if now - w.since > settings.doc_timeout:
+                    yield from lost(w, f"time limit of {settings.doc_timeout:g}s exceeded; document skipped")
                 elif settings.doc_memory_mb and _rss_mb(w.proc.pid) > settings.doc_memory_mb:
-                    reason = f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped"
-                if reason:
-                    job = w.finished()
-                    log.warning("%s: %s", job.source, reason)
-                    replace(w, kill=True)
-                    yield failed(job, reason)
+                    yield from lost(w, f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped")
     finally:
         for w in workers:
-            w.stop(kill=bool(w.jobs))
+            w.stop(kill=True)

@@ -106,7 +106,16 @@ def parse_path(path: str, source: str | None = None) -> Report:
                       error=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary) -> Iterator:
+def parse_job(job) -> Report:
+    """Parse an engine.Job: the report, with the run's knowledge of the document added."""
+    report = parse_path(job.path, job.source)
+    report.report_id = report.report_id or job.report_id
+    report.supersedes = job.supersedes
+    return report
+
+
+def _jobs(items: list[tuple[Path, str]], skip: set[str], supersedes: dict[str, str],
+          summary: RunSummary) -> Iterator:
     """Hash each file once in the parent: identical bytes are one report. A generator, so the
     workers start parsing while the parent is still hashing."""
     from .engine import Job
@@ -125,10 +134,11 @@ def _jobs(items: list[tuple[Path, str]], skip: set[str], summary: RunSummary) ->
         if rid in skip:
             summary.skipped += 1
             continue
-        yield Job(str(path), source, rid)
+        yield Job(str(path), source, rid, supersedes.get(rid, ""))
 
 
-def _engine(jobs, settings: RunSettings) -> Iterator:
+def _engine(jobs, settings: RunSettings, run: str, progress: Callable[[int], None]) -> Iterator:
+    """Outcomes of the jobs on the chosen engine, in completion order."""
     jobs = iter(jobs)
     first = next(jobs, None)
     if first is None:
@@ -138,45 +148,54 @@ def _engine(jobs, settings: RunSettings) -> Iterator:
         from .dataset import outcome_of
 
         for job in jobs:
-            report = parse_path(job.path, job.source)
-            report.report_id = report.report_id or job.report_id
-            yield outcome_of(report)
+            yield outcome_of(parse_job(job))
+            progress(1)
     elif settings.engine == "local":
         from .engine import parse_local
 
-        yield from parse_local(jobs, settings)
+        yield from parse_local(jobs, settings, run, progress)
     elif settings.engine == "dask":
         from .dask_engine import parse_dask
 
-        yield from parse_dask(list(jobs), settings.workers, settings.scheduler)
+        for outcome in parse_dask(list(jobs), settings.workers, settings.scheduler):
+            progress(1)
+            yield outcome
     else:
         raise ValueError(f"unknown engine {settings.engine!r}")
 
 
 def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
     """Parse files and folders into the dataset in settings.out."""
+    if settings.engine == "local":
+        from .engine import start_server
+
+        start_server()  # loads the pipeline in the fork server while this process scans and hashes
     files = collect_paths(paths)
     return parse_documents([(f, str(f)) for f in files], settings)
 
 
 def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
-                    annotate: Callable[[Report], None] | None = None) -> RunSummary:
+                    supersedes: dict[str, str] | None = None) -> RunSummary:
     """Parse (file, source) pairs and stream their records into the dataset.
 
-    `annotate` may add to each report before it is recorded (the nightly run sets supersedes)."""
+    `supersedes` maps a report_id to the report_id of the earlier version it replaces (the
+    nightly run knows it; it goes into reports.supersedes)."""
+    from tqdm import tqdm
+
     start = time.perf_counter()
     summary = RunSummary(out=str(settings.out))
     skip = existing_ids(settings.out) if settings.resume else set()
-    jobs = _jobs(items, skip, summary)
+    jobs = _jobs(items, skip, supersedes or {}, summary)
     writer = DatasetWriter(settings.out, settings.format, settings.chunk_size)
-    from tqdm import tqdm
-
     bar = tqdm(total=len(items), unit="doc", file=sys.stderr, disable=not settings.progress,
                dynamic_ncols=True, smoothing=0.05)
-    for outcome in _engine(jobs, settings):
+
+    def progress(n: int) -> None:
+        bar.total = len(items) - summary.duplicates - summary.skipped
+        bar.update(n)
+
+    for outcome in _engine(jobs, settings, writer.run, progress):
         report = outcome.report
-        if annotate is not None:
-            outcome.annotate(annotate)
         writer.add(outcome)
         summary.documents += 1
         setattr(summary, report.status, getattr(summary, report.status) + 1)
@@ -184,8 +203,6 @@ def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
         summary.checks_failed += outcome.n_checks_failed
         if report.status == "failed":
             summary.failures.append((report.source, report.error))
-        bar.update(1)
-        bar.total = len(items) - summary.duplicates - summary.skipped
     bar.close()
     writer.close()
     summary.seconds = time.perf_counter() - start

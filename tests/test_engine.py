@@ -44,7 +44,8 @@ def same(a: dict, b: dict) -> None:
 
 def test_one_and_two_workers_and_dask_give_the_same_dataset(docs, tmp_path):
     one = parse(docs, tmp_path / "one", workers=1)
-    two = parse(docs, tmp_path / "two", workers=2)
+    # short-lived workers writing small chunks: retiring and chunking change nothing
+    two = parse(docs, tmp_path / "two", workers=2, max_tasks=7, chunk_size=3)
     assert (one.documents, one.ok + one.partial, one.failed) == (44, 41, 3)
     assert (two.documents, two.failed, two.cells) == (44, 3, one.cells)
     d1, d2 = dataset(tmp_path / "one"), dataset(tmp_path / "two")
@@ -66,15 +67,46 @@ def test_a_hanging_document_is_killed_and_the_batch_completes(docs, tmp_path, mo
     src.mkdir()
     for p in sorted(docs.glob("variant-000*.txt")):
         (src / p.name).write_bytes(p.read_bytes())
-    (src / "hangs.txt").write_bytes((docs / "variant-0000-000_3c2b94a00d1a4e64.txt").read_bytes()
+    (src / "zz-hangs.txt").write_bytes((docs / "variant-0000-000_3c2b94a00d1a4e64.txt").read_bytes()
                                      + b"\n" + HANG_MARKER + b"\n")
+    expected = dataset_of(parse(src, tmp_path / "plain", workers=1), tmp_path / "plain")
     monkeypatch.setenv("GIOAR_TEST_HANG", "1")
-    summary = parse(src, tmp_path / "out", workers=2, doc_timeout=3)
+    # One worker writing chunks of 3: it has written 9 documents and holds the 10th, parsed but
+    # not written, when it is killed on the 11th (sorted last). The 10th is parsed again by the
+    # fresh worker; the 9 are not.
+    summary = parse(src, tmp_path / "out", workers=1, doc_timeout=3, chunk_size=3)
     assert summary.documents == 11 and summary.failed == 1
     source, error = summary.failures[0]
     assert source.endswith("hangs.txt") and error == "time limit of 3s exceeded; document skipped"
-    reports = pd.read_parquet(tmp_path / "out" / "reports.parquet")
-    assert len(reports) == 11 and (reports["status"] == "failed").sum() == 1
+    got = dataset(tmp_path / "out")
+    hung = got["reports"].loc[got["reports"]["source"].str.endswith("hangs.txt")]
+    assert len(got["reports"]) == 11 and list(hung["status"]) == ["failed"]
+    # every other document is in the dataset once, with exactly the rows a plain run gives it
+    for name in KEYS:
+        rows = got[name][got[name]["report_id"] != hung["report_id"].iloc[0]].reset_index(drop=True)
+        want = expected[name][expected[name]["report_id"] != hung["report_id"].iloc[0]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows.drop(columns=["parsed_at"], errors="ignore"),
+                                      want.drop(columns=["parsed_at"], errors="ignore"), check_dtype=False)
+    assert not list((tmp_path / "out").rglob(".part-*")), "temporary files left behind"
+
+
+def dataset_of(summary, out: Path) -> dict[str, pd.DataFrame]:
+    assert summary.failed == 0
+    return dataset(out)
+
+
+def test_remove_parts_takes_only_the_unconfirmed_chunks_of_one_writer(tmp_path):
+    from extract.dataset import remove_parts
+
+    folder = tmp_path / "cells.parquet" / "year=2020"
+    folder.mkdir(parents=True)
+    names = ["part-run-w1-00000.parquet", "part-run-w1-00001.parquet", ".part-run-w1-00002.parquet.tmp-9",
+             "part-run-w10-00001.parquet", "part-run-w2-00001.parquet"]
+    for n in names:
+        (folder / n).write_bytes(b"x")
+    remove_parts(tmp_path, "run-w1", 1)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "part-run-w1-00000.parquet", "part-run-w10-00001.parquet", "part-run-w2-00001.parquet"]
 
 
 def test_resume_writes_nothing_twice(docs, tmp_path):

@@ -63,14 +63,10 @@ def parse_new(config: Config, workers: int, progress: bool):
     state, store = State(config.state), Store(config.store)
     try:
         pending = state.unparsed()
-        supersedes = {sha: old for sha, _, old in pending}
+        supersedes = {sha: old for sha, _, old in pending if old}
         items = [(store.path(sha), url) for sha, url, _ in pending]
-
-        def annotate(report) -> None:
-            report.supersedes = supersedes.get(report.report_id, "")
-
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
-        summary = parse_documents(items, settings, annotate)
+        summary = parse_documents(items, settings, supersedes)
         # Only once the dataset holds them: a run killed before this parses them again.
         state.mark_parsed([sha for sha, _, _ in pending])
         return summary
