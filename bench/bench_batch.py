@@ -57,13 +57,14 @@ def distinct_copies(fmt: str, n: int, out: Path) -> list[Path]:
 def per_format(n: int, tmp: Path) -> None:
     import extract
     import pdfplumber
+    from extract.report import warm_up
 
     print(f"\n# 1. documents per second, whole pipeline, one core, in process ({n} documents each)")
     sets = {"text": [tmp / "t" / name for name in make(tmp / "t", n)]}
     for fmt in ("html", "pdf", "docx"):
         sets[fmt] = distinct_copies(fmt, n, tmp / fmt)
     for fmt, files in sets.items():
-        extract.report.warm_up()  # jieba, OpenCC, cpca: loaded once per process, as batch workers do
+        warm_up()  # jieba, OpenCC, cpca: loaded once per process, as batch workers do
         start = time.perf_counter()
         for f in files:
             extract.parse_file(f)

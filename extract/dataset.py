@@ -121,6 +121,22 @@ def outcome_of(report: Report) -> Outcome:
 WRITE_ORDER = ("cells", "sections", "checks", "metrics", "reports")
 
 
+def chunk_tables(outcomes: list[Outcome]) -> list[tuple[str, str, pa.Table]]:
+    """The outcomes' rows as Arrow tables: (table name, year partition or "", table), in
+    WRITE_ORDER. Built where the documents were parsed (workers), so the parent only writes."""
+    out = []
+    for name in WRITE_ORDER:
+        groups: dict[str, list[dict]] = {}
+        for o in outcomes:
+            rows = o.records.get(name)
+            if not rows:
+                continue
+            key = "" if name not in PARTITIONED else (NO_YEAR if o.report.year is None else str(o.report.year))
+            groups.setdefault(key, []).extend(rows)
+        out += [(name, key, pa.Table.from_pylist(rows, schema=_schema(name))) for key, rows in sorted(groups.items())]
+    return out
+
+
 class PartWriter:
     """Writes chunks of outcomes as Parquet parts named `part-{prefix}-{chunk}.parquet`.
 
@@ -132,21 +148,15 @@ class PartWriter:
         self.out, self.prefix, self.chunks = Path(out), prefix, 0
 
     def write(self, outcomes: list[Outcome]) -> None:
-        if not outcomes:
-            return
+        if outcomes:
+            self.write_tables(chunk_tables(outcomes))
+
+    def write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
+        """Write one chunk (chunk_tables' result) as parts: the reports part last."""
         part = f"part-{self.prefix}-{self.chunks:05d}.parquet"
-        for name in WRITE_ORDER:
+        for name, key, table in tables:
             folder = self.out / f"{name}.parquet"
-            groups: dict[str, list[dict]] = {}
-            for o in outcomes:
-                rows = o.records.get(name)
-                if not rows:
-                    continue
-                key = "" if name not in PARTITIONED else (NO_YEAR if o.report.year is None else str(o.report.year))
-                groups.setdefault(key, []).extend(rows)
-            for key, rows in sorted(groups.items()):
-                table = pa.Table.from_pylist(rows, schema=_schema(name))
-                _atomic_write(table, (folder / f"year={key}" / part) if key else folder / part)
+            _atomic_write(table, (folder / f"year={key}" / part) if key else folder / part)
         self.chunks += 1
 
 
@@ -172,7 +182,6 @@ class DatasetWriter:
         self.out, self.fmt, self.chunk_size = Path(out), fmt, chunk_size
         self.out.mkdir(parents=True, exist_ok=True)
         self.run = uuid.uuid4().hex[:12]  # local workers write parts prefixed with it too
-        self.ids: set[str] = set()
         if fmt == "csv":
             self._import_csv()
         self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
@@ -182,12 +191,15 @@ class DatasetWriter:
     def add(self, outcome: Outcome) -> None:
         """Record an outcome: its rows are written with the next chunk, unless a worker has
         written them already (records is None)."""
-        self.ids.add(outcome.report.report_id)
         if outcome.records is None:
             return
         self._buffer.append(outcome)
         if len(self._buffer) >= self.chunk_size:
             self.flush()
+
+    def write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
+        """Write a chunk a remote worker built (chunk_tables) as this run's parts."""
+        self._parts.write_tables(tables)
 
     def flush(self) -> None:
         self._parts.write(self._buffer)
@@ -229,15 +241,22 @@ class DatasetWriter:
                               folder / f"part-csv-{i:05d}.parquet")
 
     def _drop_replaced(self) -> None:
-        """Rows of re-parsed reports in parts written before this run are removed."""
-        if not self.ids:
+        """Rows of reports parsed again in this run are removed from the parts written before it.
+        This run's report_ids are read back from its own reports parts, not kept in memory."""
+        if not any(self.before.values()):
             return
+        ids: set[str] = set()
+        for part in _parts(self.out / "reports.parquet"):
+            if part not in self.before["reports"] and part.name.startswith(f"part-{self.run}-"):
+                ids.update(pq.read_table(part, columns=["report_id"]).column(0).to_pylist())
+        if not ids:
+            return
+        value_set = pa.array(list(ids))
         for name in ALL_TABLES:
             for part in self.before[name]:
                 if not part.exists():
                     continue
-                ids = pq.read_table(part, columns=["report_id"]).column(0)
-                keep = pc.invert(pc.is_in(ids, value_set=pa.array(list(self.ids))))
+                keep = pc.invert(pc.is_in(pq.read_table(part, columns=["report_id"]).column(0), value_set=value_set))
                 if pc.all(keep).as_py():
                     continue
                 table = pq.read_table(part, partitioning=None).filter(keep)

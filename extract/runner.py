@@ -3,6 +3,7 @@ dataset already holds), parse them on the chosen engine, stream the records to t
 say what happened."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import os
@@ -11,7 +12,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .dataset import DatasetWriter, existing_ids
 from .report import Report, parse_bytes, report_id_of
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml", ".jhtml",
                      ".pdf", ".doc", ".docx", ".wps", ""}
+
+
+MAX_FAILURES_LISTED = 1000  # every failure is in reports.status/error; the summary lists these
 
 
 @dataclass
@@ -49,7 +53,7 @@ class RunSummary:
     checks_failed: int = 0
     seconds: float = 0.0
     out: str = ""
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # the first MAX_FAILURES_LISTED
 
     def line(self) -> str:
         resumed = f", {self.skipped} already in the dataset" if self.skipped else ""
@@ -58,25 +62,52 @@ class RunSummary:
                 f"{self.seconds:.1f}s → {self.out}")
 
 
-def collect_paths(paths: list[str | Path]) -> list[Path]:
-    """Files named, and document files found in folders named (recursively, sorted)."""
-    found: list = []
-    for raw in map(str, paths):
-        if "://" in raw:
-            found.append(raw)  # a document URL fsspec opens (s3://…); read by the workers
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if f.is_file() and not any(part.startswith(".") for part in rel.parts) \
-                        and f.suffix.lower() in DOCUMENT_SUFFIXES and not f.name.endswith(".expected.json"):
-                    found.append(f)
-        elif p.is_file():
-            found.append(p)
+def iter_paths(paths: list[str | Path]) -> Iterator[str]:
+    """Files named, and document files found in folders named (recursively, in name order), one
+    at a time: a folder of a million reports is never held as a list. Raises FileNotFoundError
+    before yielding anything if a named path does not exist."""
+    named = [str(raw) for raw in paths]
+    for raw in named:
+        if "://" not in raw and not os.path.exists(raw):
+            raise FileNotFoundError(f"no such file or folder: {raw}")
+    return _iter_paths(named)
+
+
+def _iter_paths(named: list[str]) -> Iterator[str]:
+    for raw in named:
+        if "://" in raw or not os.path.isdir(raw):
+            yield raw  # a file, or a document URL fsspec opens (s3://…): read by the workers
         else:
-            raise FileNotFoundError(f"no such file or folder: {p}")
-    return found
+            yield from _walk(raw, set())
+
+
+def _walk(folder: str, visited: set) -> Iterator[str]:
+    """Document files below `folder`, skipping hidden entries; symlinked folders are followed once."""
+    try:
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in visited:
+            return
+        visited.add((st.st_dev, st.st_ino))
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        log.warning("cannot list %s: %s", folder, exc.strerror or exc)
+        return
+    for e in entries:
+        if e.name.startswith("."):
+            continue
+        try:
+            if e.is_dir():
+                yield from _walk(e.path, visited)
+            elif e.is_file() and os.path.splitext(e.name)[1].lower() in DOCUMENT_SUFFIXES \
+                    and not e.name.endswith(".expected.json"):
+                yield e.path
+        except OSError:
+            continue
+
+
+def collect_paths(paths: list[str | Path]) -> list[str]:
+    """iter_paths as a list (small inputs, tests)."""
+    return list(iter_paths(paths))
 
 
 def read_bytes(path: str) -> bytes:
@@ -114,30 +145,32 @@ def parse_job(job) -> Report:
     return report
 
 
-def _jobs(items: list[tuple[Path, str]], skip: set[str], supersedes: dict[str, str],
+def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str, str],
           summary: RunSummary) -> Iterator:
     """Hash each file once in the parent: identical bytes are one report. A generator, so the
-    workers start parsing while the parent is still hashing."""
+    workers start parsing while the parent is still hashing. The digests seen are kept as 32
+    bytes each: the only memory a run holds per document."""
     from .engine import Job
 
-    seen: set[str] = set()
+    seen: set[bytes] = set()
     for path, source in items:
         try:
-            rid = report_id_of(read_bytes(str(path)))
+            digest = hashlib.sha256(read_bytes(str(path))).digest()
         except OSError:
-            rid = report_id_of(source.encode())  # unreadable: the worker reports why
-        if rid in seen:
+            digest = hashlib.sha256(source.encode()).digest()  # unreadable: the worker reports why
+        if digest in seen:
             summary.duplicates += 1
             log.info("duplicate of an earlier document: %s", source)
             continue
-        seen.add(rid)
+        seen.add(digest)
+        rid = digest.hex()
         if rid in skip:
             summary.skipped += 1
             continue
         yield Job(str(path), source, rid, supersedes.get(rid, ""))
 
 
-def _engine(jobs, settings: RunSettings, run: str, progress: Callable[[int], None]) -> Iterator:
+def _engine(jobs, settings: RunSettings, writer: DatasetWriter, progress: Callable[[int], None]) -> Iterator:
     """Outcomes of the jobs on the chosen engine, in completion order."""
     jobs = iter(jobs)
     first = next(jobs, None)
@@ -153,11 +186,11 @@ def _engine(jobs, settings: RunSettings, run: str, progress: Callable[[int], Non
     elif settings.engine == "local":
         from .engine import parse_local
 
-        yield from parse_local(jobs, settings, run, progress)
+        yield from parse_local(jobs, settings, writer.run, progress)
     elif settings.engine == "dask":
         from .dask_engine import parse_dask
 
-        for outcome in parse_dask(list(jobs), settings.workers, settings.scheduler):
+        for outcome in parse_dask(jobs, settings.workers, settings.scheduler, writer.write_tables):
             progress(1)
             yield outcome
     else:
@@ -170,38 +203,41 @@ def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
         from .engine import start_server
 
         start_server()  # loads the pipeline in the fork server while this process scans and hashes
-    files = collect_paths(paths)
-    return parse_documents([(f, str(f)) for f in files], settings)
+    total = sum(1 for _ in iter_paths(paths))  # for the progress bar; the files are listed again below
+    return parse_documents(((f, f) for f in iter_paths(paths)), settings, total=total)
 
 
-def parse_documents(items: list[tuple[Path, str]], settings: RunSettings,
-                    supersedes: dict[str, str] | None = None) -> RunSummary:
+def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettings,
+                    supersedes: dict[str, str] | None = None, total: int | None = None) -> RunSummary:
     """Parse (file, source) pairs and stream their records into the dataset.
 
     `supersedes` maps a report_id to the report_id of the earlier version it replaces (the
-    nightly run knows it; it goes into reports.supersedes)."""
+    nightly run knows it; it goes into reports.supersedes). `total` sizes the progress bar."""
     from tqdm import tqdm
 
     start = time.perf_counter()
     summary = RunSummary(out=str(settings.out))
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)
     skip = existing_ids(settings.out) if settings.resume else set()
     jobs = _jobs(items, skip, supersedes or {}, summary)
     writer = DatasetWriter(settings.out, settings.format, settings.chunk_size)
-    bar = tqdm(total=len(items), unit="doc", file=sys.stderr, disable=not settings.progress,
+    bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=not settings.progress,
                dynamic_ncols=True, smoothing=0.05)
 
     def progress(n: int) -> None:
-        bar.total = len(items) - summary.duplicates - summary.skipped
+        if total is not None:
+            bar.total = total - summary.duplicates - summary.skipped
         bar.update(n)
 
-    for outcome in _engine(jobs, settings, writer.run, progress):
+    for outcome in _engine(jobs, settings, writer, progress):
         report = outcome.report
         writer.add(outcome)
         summary.documents += 1
         setattr(summary, report.status, getattr(summary, report.status) + 1)
         summary.cells += outcome.n_cells
         summary.checks_failed += outcome.n_checks_failed
-        if report.status == "failed":
+        if report.status == "failed" and len(summary.failures) < MAX_FAILURES_LISTED:
             summary.failures.append((report.source, report.error))
     bar.close()
     writer.close()
