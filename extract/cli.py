@@ -90,10 +90,13 @@ def _nightly(args) -> int:
 
 
 def _parse(args) -> int:
-    if args.engine == "local":
+    if args.engine == "local" or not args.scheduler:
+        from .dask_engine import SERVER_MODULES
         from .engine import start_server
 
-        start_server()  # the fork server loads the pipeline while this process imports and scans
+        # The fork server loads the pipeline while this process imports and scans. A Dask
+        # LocalCluster forks its workers from it too.
+        start_server(() if args.engine == "local" else SERVER_MODULES)
     from .runner import RunSettings, run
 
     if args.workers < 1:

@@ -13,36 +13,54 @@ tasks per worker are in flight, so memory here does not grow with the batch.
 from __future__ import annotations
 
 import logging
+import time
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
-from .engine import Job, failed
+from .engine import Job, failed, start_server
 
 log = logging.getLogger(__name__)
-BATCH = 50  # documents per task: scheduling costs per task, a lost task costs its batch
+SERVER_MODULES = ("distributed",)  # what a LocalCluster's worker processes import besides the pipeline
+TASK_SECONDS = 0.5  # work per task, once the first tasks have shown how long a document takes
+FIRST_TASK_DOCS = 10
+MAX_TASK_DOCS = 500  # a lost task costs its documents
 
 
-def _parse(jobs: list[Job]) -> tuple[list, list]:
+def _parse(jobs: list[Job]) -> tuple[list, list, float]:
+    """A task: the outcomes without rows, the rows as Arrow tables, and the seconds it took."""
     from .dataset import chunk_tables, outcome_of
     from .runner import parse_job
 
+    start = time.perf_counter()
     outcomes = [outcome_of(parse_job(job)) for job in jobs]
-    return [o.written() for o in outcomes], chunk_tables(outcomes)
+    tables = chunk_tables(outcomes)
+    return [o.written() for o in outcomes], tables, time.perf_counter() - start
 
 
 def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
-               write_tables: Callable[[list], None], batch: int = BATCH) -> Iterator:
-    """Outcomes (without rows) for the jobs, once `write_tables` has written each task's rows."""
+               write_tables: Callable[[list], None]) -> Iterator:
+    """Outcomes (without rows) for the jobs, once `write_tables` has taken each task's rows.
+
+    Tasks are sized to about TASK_SECONDS of work, from the time the finished ones took: big
+    enough that scheduling costs little, small enough that the last tasks end together."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise RuntimeError("the dask engine needs dask.distributed: pip install 'gioar-extract[dask]'") from None
     cluster = None
+    if not log.isEnabledFor(logging.INFO):
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO chatter only with -v
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        import dask
+
+        # Worker processes forked from the engine's fork server start with the pipeline loaded,
+        # as the local engine's do, instead of spawning and importing it all again.
+        start_server(SERVER_MODULES)
+        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         from .report import warm_up
@@ -52,25 +70,31 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
         pending = iter(jobs)
         futures = {}
         queue = as_completed()
+        per_doc = [0.0, 0]  # seconds and documents of the finished tasks
 
         def submit() -> bool:
-            chunk = list(islice(pending, batch))
+            size = FIRST_TASK_DOCS
+            if per_doc[1]:
+                size = max(1, min(MAX_TASK_DOCS, int(TASK_SECONDS * per_doc[1] / max(per_doc[0], 1e-6))))
+            chunk = list(islice(pending, size))
             if chunk:
                 fut = client.submit(_parse, chunk, pure=False)
                 futures[fut.key] = chunk
                 queue.add(fut)
             return bool(chunk)
 
-        while len(futures) < 3 * n_workers and submit():
+        while len(futures) < 2 * n_workers and submit():
             pass
         for fut in queue:
             chunk = futures.pop(fut.key)
             try:
-                outcomes, tables = fut.result()
+                outcomes, tables, seconds = fut.result()
             except Exception as exc:  # a worker lost, a task killed by the nanny
                 outcomes = [failed(job, f"dask task failed: {type(exc).__name__}: {exc}") for job in chunk]
             else:
                 write_tables(tables)
+                per_doc[0] += seconds
+                per_doc[1] += len(chunk)
             fut.release()
             submit()
             yield from outcomes

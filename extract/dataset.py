@@ -187,6 +187,8 @@ class DatasetWriter:
         self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
         self._parts = PartWriter(self.out, f"{self.run}-p")
         self._buffer: list[Outcome] = []
+        self._tables: list[tuple[str, str, pa.Table]] = []
+        self._table_reports = 0
 
     def add(self, outcome: Outcome) -> None:
         """Record an outcome: its rows are written with the next chunk, unless a worker has
@@ -198,12 +200,24 @@ class DatasetWriter:
             self.flush()
 
     def write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
-        """Write a chunk a remote worker built (chunk_tables) as this run's parts."""
-        self._parts.write_tables(tables)
+        """Add a chunk a remote worker built (chunk_tables); written with the next chunk_size
+        reports, so that small tasks do not make small files."""
+        self._tables.extend(tables)
+        self._table_reports += sum(t.num_rows for name, _, t in tables if name == "reports")
+        if self._table_reports >= self.chunk_size:
+            self.flush()
 
     def flush(self) -> None:
         self._parts.write(self._buffer)
         self._buffer = []
+        if self._tables:
+            merged: dict[tuple[str, str], list[pa.Table]] = {}
+            for name, key, table in self._tables:
+                merged.setdefault((name, key), []).append(table)
+            # dict order follows the order of first appearance: WRITE_ORDER, reports last
+            self._parts.write_tables([(name, key, pa.concat_tables(ts)) for (name, key), ts in
+                                      sorted(merged.items(), key=lambda kv: WRITE_ORDER.index(kv[0][0]))])
+            self._tables, self._table_reports = [], 0
 
     def close(self) -> None:
         self.flush()

@@ -208,17 +208,18 @@ class _Queue:
         self._retry.extend(jobs)
 
 
-def _context():
+def _context(extra: tuple[str, ...] = ()):
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
+    ctx.set_forkserver_preload(PRELOAD + list(extra))
     return ctx
 
 
-def start_server() -> None:
-    """Start the fork server now, so it loads the pipeline while the parent imports and hashes."""
+def start_server(extra: tuple[str, ...] = ()) -> None:
+    """Start the fork server now, so it loads the pipeline (and the `extra` modules) while the
+    parent imports and hashes. The server is the process's one: the first call's modules stay."""
     from multiprocessing import forkserver
 
-    _context()
+    _context(extra)
     forkserver.ensure_running()
 
 

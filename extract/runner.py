@@ -82,27 +82,26 @@ def _iter_paths(named: list[str]) -> Iterator[str]:
 
 
 def _walk(folder: str, visited: set) -> Iterator[str]:
-    """Document files below `folder`, skipping hidden entries; symlinked folders are followed once."""
+    """Document files below `folder`, skipping hidden entries; symlinked folders are followed once.
+    Names only (not DirEntry objects) are held for sorting: a flat folder of a million files."""
     try:
         st = os.stat(folder)
         if (st.st_dev, st.st_ino) in visited:
             return
         visited.add((st.st_dev, st.st_ino))
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        names = sorted(os.listdir(folder))
     except OSError as exc:
         log.warning("cannot list %s: %s", folder, exc.strerror or exc)
         return
-    for e in entries:
-        if e.name.startswith("."):
+    for name in names:
+        if name.startswith("."):
             continue
-        try:
-            if e.is_dir():
-                yield from _walk(e.path, visited)
-            elif e.is_file() and os.path.splitext(e.name)[1].lower() in DOCUMENT_SUFFIXES \
-                    and not e.name.endswith(".expected.json"):
-                yield e.path
-        except OSError:
-            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path):
+            yield from _walk(path, visited)
+        elif os.path.splitext(name)[1].lower() in DOCUMENT_SUFFIXES and not name.endswith(".expected.json") \
+                and os.path.isfile(path):
+            yield path
 
 
 def collect_paths(paths: list[str | Path]) -> list[str]:
@@ -117,7 +116,8 @@ def read_bytes(path: str) -> bytes:
 
         with fsspec.open(path, "rb") as fh:
             return fh.read()
-    return Path(path).read_bytes()
+    with open(path, "rb") as fh:  # not Path(path): pathlib interns every name it sees
+        return fh.read()
 
 
 def parse_path(path: str, source: str | None = None) -> Report:
