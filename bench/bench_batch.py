@@ -1,7 +1,7 @@
 """Batch figures: per-format speed, 1 → 2 workers, peak memory by batch size, Dask vs local.
 
     .venv/bin/python bench/bench_batch.py [--sizes 1000,20000] [--speedup 4000,20000] [--dask 2000]
-                                          [--formats 200]
+                                          [--formats 200] [--repeat 3]
 
 Documents: text reports are variants of the corpus with other values (tests/make_variants.py);
 HTML, PDF and DOCX documents are the corpus's files of that format, each copy made distinct
@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from statistics import median
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,12 +134,28 @@ def cli(src: Path, out: Path, *args: str) -> tuple[float, Sampler, str]:
     return took, sampler, err.strip().splitlines()[-1]
 
 
+def timed_runs(repeat: int, runs: dict[str, list[str]], src: Path, tmp: Path) -> dict[str, list[float]]:
+    """Wall times of each named command line, run in turn `repeat` times (alternating, so a
+    slow spell of the machine hits both alike); a fresh output folder for every run. The median
+    is reported: on a shared 2-core VM single runs vary by ±10%."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for i in range(repeat):
+        for name, args in runs.items():
+            times[name].append(cli(src, tmp / f"{name}-{i}", *args)[0])
+    return times
+
+
+def fmt(ts: list[float]) -> str:
+    return f"{median(ts):6.2f} s (runs: {', '.join(f'{t:.2f}' for t in ts)})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="1000,20000")
+    ap.add_argument("--sizes", default="1000,20000", help="batch sizes for the peak memory figure")
     ap.add_argument("--speedup", default="4000,20000", help="batch sizes for the 1 → 2 workers figure")
-    ap.add_argument("--dask", type=int, default=2000)
-    ap.add_argument("--formats", type=int, default=200)
+    ap.add_argument("--dask", type=int, default=2000, help="batch size for Dask vs local")
+    ap.add_argument("--formats", type=int, default=200, help="documents per format for section 1")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each timed command; the median counts")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
@@ -146,18 +163,20 @@ def main() -> None:
             per_format(a.formats, tmp / "formats")
         sizes = [int(x) for x in a.speedup.split(",") if x]
         if sizes:
-            print("\n# 2. 1 → 2 workers, CLI wall time on text documents (whole command, start-up included)")
+            print(f"\n# 2. 1 → 2 workers, CLI wall time on text documents (whole command, start-up "
+                  f"included; median of {a.repeat})")
             src = tmp / "start"
             make(src, 2)
-            start = min(cli(src, tmp / f"s{i}", "--workers", "2")[0] for i in range(3))
-            print(f"start-up and close, 2 documents: {start:5.2f} s (fixed cost of a run)")
+            start = median(timed_runs(a.repeat, {"s": ["--workers", "2"]}, src, tmp)["s"])
+            print(f"start-up and close, 2 documents: {start:5.2f} s (the fixed cost of a run)")
             for n in sizes:
                 src = tmp / f"speed{n}"
                 make(src, n)
-                one, _, _ = cli(src, tmp / f"o1-{n}", "--workers", "1")
-                two, _, _ = cli(src, tmp / f"o2-{n}", "--workers", "2")
-                print(f"{n:6d} documents: 1 worker {one:6.1f} s ({n / one:4.0f}/s), 2 workers {two:6.1f} s "
-                      f"({n / two:4.0f}/s): speed-up {one / two:.2f}x; without the fixed cost "
+                times = timed_runs(a.repeat, {f"one{n}": ["--workers", "1"], f"two{n}": ["--workers", "2"]}, src, tmp)
+                one, two = median(times[f"one{n}"]), median(times[f"two{n}"])
+                print(f"{n:6d} documents: 1 worker {fmt(times[f'one{n}'])}, {n / one:4.0f}/s")
+                print(f"{'':6s}            2 workers {fmt(times[f'two{n}'])}, {n / two:4.0f}/s")
+                print(f"{'':6s}            speed-up {one / two:.2f}x; without the fixed cost "
                       f"{(one - start) / (two - start):.2f}x")
         print("\n# 3. peak memory (RSS) by batch size, 2 workers, text documents")
         for n in (int(x) for x in a.sizes.split(",") if x):
@@ -168,10 +187,11 @@ def main() -> None:
         if a.dask:
             src = tmp / "dask"
             make(src, a.dask)
-            print(f"\n# 4. Dask LocalCluster vs local engine, {a.dask} text documents, 2 workers")
-            local, _, _ = cli(src, tmp / "dl", "--workers", "2")
-            dask, _, line = cli(src, tmp / "dd", "--workers", "2", "--engine", "dask")
-            print(f"local {local:6.1f} s, dask {dask:6.1f} s: dask/local = {dask / local:.2f}  | {line}")
+            print(f"\n# 4. Dask LocalCluster vs local engine, {a.dask} text documents, 2 workers, median of {a.repeat}")
+            times = timed_runs(a.repeat, {"local": ["--workers", "2"], "dask": ["--workers", "2", "--engine", "dask"]},
+                            src, tmp)
+            print(f"local {fmt(times['local'])}\ndask  {fmt(times['dask'])}\n"
+                  f"dask/local = {median(times['dask']) / median(times['local']):.2f}")
 
 
 if __name__ == "__main__":

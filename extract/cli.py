@@ -1,7 +1,8 @@
 """Command line: `extract parse PATH... --out DIR` and `extract show FILE`.
 
 Exit status: 0 when every document parsed (ok or partial), 1 when some failed, 2 on a usage
-or configuration error. One summary line goes to stderr at the end of every run.
+or configuration error, 130 when interrupted (Ctrl-C; --resume carries on). One summary line
+goes to stderr at the end of every run.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +98,7 @@ def _parse(args) -> int:
         # The fork server loads the pipeline while this process imports and scans. A Dask
         # LocalCluster forks its workers from it too.
         start_server(() if args.engine == "local" else SERVER_MODULES)
-    from .runner import RunSettings, run
+    from .runner import Interrupted, RunSettings, run
 
     if args.workers < 1:
         print("extract: --workers must be at least 1", file=sys.stderr)
@@ -117,6 +118,10 @@ def _parse(args) -> int:
     except FileNotFoundError as exc:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as exc:
+        print(f"\nextract: interrupted after {exc.summary.documents} documents were written to {args.out}; "
+              "run the same command with --resume to parse the rest", file=sys.stderr)
+        return EXIT_INTERRUPTED
     for source, error in summary.failures[:20]:
         print(f"failed: {source}: {error}", file=sys.stderr)
     if len(summary.failures) > 20:

@@ -219,9 +219,15 @@ class DatasetWriter:
                                       sorted(merged.items(), key=lambda kv: WRITE_ORDER.index(kv[0][0]))])
             self._tables, self._table_reports = [], 0
 
+    def abandon(self) -> None:
+        """The run was interrupted: write what this process holds, leave CSV and datapackage.json
+        as they were. Parts already written stay; `--resume` carries on from them."""
+        self.flush()
+        remove_leftovers(self.out)
+
     def close(self) -> None:
         self.flush()
-        remove_leftovers(self.out, self.run)
+        remove_leftovers(self.out)
         self._drop_replaced()
         if self.fmt in ("csv", "both"):
             for name in ALL_TABLES:
@@ -297,12 +303,13 @@ class DatasetWriter:
             tmp.unlink(missing_ok=True)
 
 
-def remove_leftovers(out: Path, run: str) -> None:
-    """Temporary files of this run's writers (a worker killed while writing leaves one)."""
+def remove_leftovers(out: Path) -> None:
+    """Temporary files of part writers (a worker killed while writing leaves one; so does a run
+    that was interrupted). One run writes a dataset at a time, so none of them is in use."""
     for name in ALL_TABLES:
         folder = Path(out) / f"{name}.parquet"
         if folder.is_dir():
-            for f in folder.rglob(f".part-{run}-*"):
+            for f in folder.rglob(".part-*.tmp-*"):
                 f.unlink(missing_ok=True)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import signal
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ def _worker(tasks: Connection, results: Connection, parsed, max_tasks: int, hang
     from .report import warm_up
     from .runner import parse_job
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     warm_up()  # a no-op when forked from the warmed-up server
     parts = PartWriter(Path(out), prefix)
     buffer, local = [], deque()

@@ -26,6 +26,14 @@ DOCUMENT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".shtml", ".xhtml"
 MAX_FAILURES_LISTED = 1000  # every failure is in reports.status/error; the summary lists these
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: `summary` counts the documents written before it."""
+
+    def __init__(self, summary: "RunSummary") -> None:
+        super().__init__("interrupted")
+        self.summary = summary
+
+
 @dataclass
 class RunSettings:
     out: Path = Path("output")
@@ -230,15 +238,21 @@ def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettin
             bar.total = total - summary.duplicates - summary.skipped
         bar.update(n)
 
-    for outcome in _engine(jobs, settings, writer, progress):
-        report = outcome.report
-        writer.add(outcome)
-        summary.documents += 1
-        setattr(summary, report.status, getattr(summary, report.status) + 1)
-        summary.cells += outcome.n_cells
-        summary.checks_failed += outcome.n_checks_failed
-        if report.status == "failed" and len(summary.failures) < MAX_FAILURES_LISTED:
-            summary.failures.append((report.source, report.error))
+    try:
+        for outcome in _engine(jobs, settings, writer, progress):
+            report = outcome.report
+            writer.add(outcome)
+            summary.documents += 1
+            setattr(summary, report.status, getattr(summary, report.status) + 1)
+            summary.cells += outcome.n_cells
+            summary.checks_failed += outcome.n_checks_failed
+            if report.status == "failed" and len(summary.failures) < MAX_FAILURES_LISTED:
+                summary.failures.append((report.source, report.error))
+    except KeyboardInterrupt:
+        bar.close()
+        writer.abandon()
+        summary.seconds = time.perf_counter() - start
+        raise Interrupted(summary) from None
     bar.close()
     writer.close()
     summary.seconds = time.perf_counter() - start

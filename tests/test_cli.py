@@ -142,3 +142,33 @@ def test_interrupted_write_keeps_the_previous_dataset(tmp_path, monkeypatch):
         write_dataset(tmp_path, [other], "both")
     assert (tmp_path / "cells.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes_the_batch(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while one document
+    hangs: exit 130, one line saying how to go on and no traceback; --resume then finishes."""
+    import os
+    import signal
+    import time
+
+    from extract.engine import HANG_MARKER
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    made = make(src, 10)
+    (src / "zz-hangs.txt").write_bytes((src / sorted(made)[0]).read_bytes() + b"\n" + HANG_MARKER + b"\n")
+    env = dict(os.environ, GIOAR_TEST_HANG="1")
+    proc = subprocess.Popen([sys.executable, "-m", "extract", "parse", str(src), "--out", str(out), "--workers", "2",
+                             "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(6)  # start-up, the ten documents, and a worker stuck on the eleventh
+    assert proc.poll() is None, proc.stderr.read()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted after" in err and "--resume" in err and "Traceback" not in err
+    assert not list(out.rglob(".part-*")), "temporary files left behind"
+    again = run_cli("parse", str(src), "--out", str(out), "--workers", "2", "--quiet", "--resume")
+    assert again.returncode == 0, again.stderr
+    reports = pd.read_parquet(out / "reports.parquet")
+    assert len(reports) == 11 and reports["report_id"].is_unique and set(reports["status"]) <= {"ok", "partial"}
+    cells = pd.read_parquet(out / "cells.parquet")
+    assert not cells.duplicated(["report_id", "table", "row", "col"]).any()
