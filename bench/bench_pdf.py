@@ -39,8 +39,9 @@ def child(mode: str, rounds: int) -> None:
             read_pdf(d)
     elif mode == "pipeline":
         import extract
+        from extract.report import warm_up
 
-        extract.parse_bytes(datas[0], "warm-up")  # jieba, cpca, OpenCC load once
+        warm_up()  # jieba, cpca, OpenCC loaded (and frozen for the GC) once, as in batch workers
 
         def one(d):
             extract.parse_bytes(d, "x.pdf")

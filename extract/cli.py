@@ -98,6 +98,7 @@ def _parse(args) -> int:
         # The fork server loads the pipeline while this process imports and scans. A Dask
         # LocalCluster forks its workers from it too.
         start_server(() if args.engine == "local" else SERVER_MODULES)
+    from .engine import EngineError
     from .runner import Interrupted, RunSettings, run
 
     if args.workers < 1:
@@ -116,6 +117,9 @@ def _parse(args) -> int:
     try:
         summary = run(args.paths, settings)
     except FileNotFoundError as exc:
+        print(f"extract: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except EngineError as exc:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Interrupted as exc:

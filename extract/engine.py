@@ -45,6 +45,13 @@ HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding th
 PRELOAD = ["extract.runner", "extract._preload"]
 
 
+class EngineError(RuntimeError):
+    """The worker processes cannot run at all (they die before their first document)."""
+
+
+STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
+
+
 @dataclass(frozen=True)
 class Job:
     """One document: where to read it, what to call it, its report_id (hashed by the parent) and
@@ -249,6 +256,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     serial = count()
     attempts: dict[str, int] = {}
     workers: list[_Worker] = []
+    failed_starts = [0]
 
     def start() -> None:
         if not queue.empty():
@@ -283,6 +291,12 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         w.proc.kill()
         w.proc.join()
         workers.remove(w)
+        failed_starts[0] = failed_starts[0] + 1 if w.sent == 0 else 0
+        if failed_starts[0] >= STARTUP_FAILURES:
+            raise EngineError(
+                f"worker processes die before their first document ({reason}). From a script, call "
+                "the batch under `if __name__ == \"__main__\":` (workers re-import the main module); "
+                "otherwise see the errors the workers printed above.")
         try:
             yield from receive(w, answer=False)  # chunks it confirmed before it was stopped
         except Exception:  # EOF, or a message cut short

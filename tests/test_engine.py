@@ -139,3 +139,19 @@ def test_memory_limit_kills_the_worker(docs, tmp_path, monkeypatch):
     summary = parse(src, tmp_path / "out", workers=1, doc_memory_mb=1, doc_timeout=60)
     assert summary.failures == [(str(src / "hangs.txt"), "memory limit of 1 MiB exceeded; document skipped")]
     assert summary.seconds < 30
+
+
+def test_workers_that_cannot_start_stop_the_run_with_advice(docs, tmp_path):
+    """A script that starts a batch without the __main__ guard: every worker re-imports it and
+    dies on start. The run stops with EngineError and says what to do, instead of looping."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("from pathlib import Path\n"
+                      "from extract.runner import RunSettings, run\n"
+                      f"run([{str(docs)!r}], RunSettings(out=Path({str(tmp_path / 'out')!r}), progress=False, workers=2))\n")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "EngineError: worker processes die before their first document" in proc.stderr
+    assert 'if __name__ == "__main__":' in proc.stderr
