@@ -1,8 +1,8 @@
 """Command line: `extract parse PATH... --out DIR` and `extract show FILE`.
 
 Exit status: 0 when every document parsed (ok or partial), 1 when some failed, 2 on a usage
-or configuration error, 130 when interrupted (Ctrl-C; --resume carries on). One summary line
-goes to stderr at the end of every run.
+or configuration error (or when the dataset cannot be written), 130 when interrupted (Ctrl-C;
+--resume carries on). One summary line goes to stderr at the end of every run.
 """
 from __future__ import annotations
 
@@ -98,6 +98,7 @@ def _parse(args) -> int:
         # The fork server loads the pipeline while this process imports and scans. A Dask
         # LocalCluster forks its workers from it too.
         start_server(() if args.engine == "local" else SERVER_MODULES)
+    from .dataset import DatasetError
     from .engine import EngineError
     from .runner import Interrupted, RunSettings, run
 
@@ -119,7 +120,7 @@ def _parse(args) -> int:
     except FileNotFoundError as exc:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except EngineError as exc:
+    except (EngineError, DatasetError) as exc:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Interrupted as exc:

@@ -137,6 +137,31 @@ def chunk_tables(outcomes: list[Outcome]) -> list[tuple[str, str, pa.Table]]:
     return out
 
 
+def writable_chunk(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, pa.Table]], list[Outcome]]:
+    """chunk_tables, and the outcomes it holds. A value Arrow cannot take (a bug, or text that
+    is not valid Unicode) costs only its own document: the chunk is converted document by
+    document and that one becomes a failed report saying why."""
+    try:
+        return chunk_tables(outcomes), outcomes
+    except Exception:
+        kept = []
+        for o in outcomes:
+            try:
+                chunk_tables([o])
+                kept.append(o)
+            except Exception as exc:
+                r = o.report
+                source = r.source.encode("utf-8", "backslashreplace").decode("utf-8")
+                kept.append(outcome_of(Report(report_id=r.report_id, source=source, supersedes=r.supersedes,
+                                              error=f"internal error: its rows cannot be written: "
+                                                    f"{type(exc).__name__}: {exc}")))
+        return chunk_tables(kept), kept
+
+
+class DatasetError(Exception):
+    """The dataset folder cannot be written (not writable, disk full, a file in the way)."""
+
+
 class PartWriter:
     """Writes chunks of outcomes as Parquet parts named `part-{prefix}-{chunk}.parquet`.
 
@@ -147,9 +172,13 @@ class PartWriter:
     def __init__(self, out: Path, prefix: str) -> None:
         self.out, self.prefix, self.chunks = Path(out), prefix, 0
 
-    def write(self, outcomes: list[Outcome]) -> None:
-        if outcomes:
-            self.write_tables(chunk_tables(outcomes))
+    def write(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Write the outcomes as one chunk; returns them as written (see writable_chunk)."""
+        if not outcomes:
+            return outcomes
+        tables, outcomes = writable_chunk(outcomes)
+        self.write_tables(tables)
+        return outcomes
 
     def write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
         """Write one chunk (chunk_tables' result) as parts: the reports part last."""
@@ -180,10 +209,15 @@ class DatasetWriter:
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
         self.out, self.fmt, self.chunk_size = Path(out), fmt, chunk_size
-        self.out.mkdir(parents=True, exist_ok=True)
+        try:  # fail before any document is parsed, not after
+            self.out.mkdir(parents=True, exist_ok=True)
+            probe = self.out / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise DatasetError(f"cannot write the dataset in {self.out}: {exc.strerror or exc}") from None
         self.run = uuid.uuid4().hex[:12]  # local workers write parts prefixed with it too
-        if fmt == "csv":
-            self._import_csv()
+        self._import_csv()  # a dataset so far kept as CSV only keeps its rows, whatever --format now
         self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
         self._parts = PartWriter(self.out, f"{self.run}-p")
         self._buffer: list[Outcome] = []
@@ -241,7 +275,8 @@ class DatasetWriter:
         os.replace(tmp, self.out / "datapackage.json")
 
     def _import_csv(self) -> None:
-        """A CSV-only dataset keeps its rows: they become parts for this run, and CSV again at the end."""
+        """A CSV-only dataset keeps its rows: they become parts for this run, and CSV (and/or
+        Parquet, as --format says) again at the end."""
         for name in ALL_TABLES:
             csv, folder = self.out / f"{name}.csv", self.out / f"{name}.parquet"
             if not csv.is_file() or _parts(folder):

@@ -29,7 +29,7 @@ import os
 import signal
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import count
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -40,7 +40,9 @@ TICK = 0.2  # seconds between looks at the workers' counters, clocks and memory
 BATCH_SECONDS = 0.05  # work handed to a worker at a time (fewer messages for fast documents)
 MAX_BATCH = 32
 LOW_WATER = 2  # a worker asks for more when it holds this few jobs
-MAX_ATTEMPTS = 3  # a document whose worker is lost this often (while not its fault) fails
+CHUNK_SECONDS = 30.0  # a worker writes what it holds at least this often (slow documents)
+MAX_ATTEMPTS = 3  # a document running, unblamed, when its worker was lost this often fails
+MAX_REQUEUES = 6  # a document queued again this often (its workers lost for others) fails
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
 PRELOAD = ["extract.runner", "extract._preload"]
 
@@ -61,13 +63,19 @@ class Job:
     source: str
     report_id: str
     supersedes: str = ""
+    again: bool = False  # parsed before by a worker that was lost: written as soon as parsed
 
 
-def _worker(tasks: Connection, results: Connection, parsed, max_tasks: int, hang: bool,
+# The worker's shared state: documents parsed so far, and 1 while it writes a chunk.
+PARSED, WRITING = 0, 1
+
+
+def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang: bool,
             out: str, prefix: str, chunk_size: int) -> None:
     """Parse the jobs it is sent (lists; None: no more) until none are left or `max_tasks` are
-    done. Counts parsed documents in `parsed` (shared memory), writes them in chunks and sends
-    ("written", chunks so far, the chunk's outcomes without rows) for each."""
+    done. Counts parsed documents in `state` (shared memory), writes them in chunks of
+    `chunk_size` (or CHUNK_SECONDS of work) and sends ("written", chunks so far, the chunk's
+    outcomes without rows) for each; ("fatal", why) when the dataset cannot be written."""
     from .dataset import PartWriter, outcome_of
     from .report import warm_up
     from .runner import parse_job
@@ -78,11 +86,19 @@ def _worker(tasks: Connection, results: Connection, parsed, max_tasks: int, hang
     buffer, local = [], deque()
     asked = last = False
     n = 0
+    since = 0.0
 
-    def write() -> None:
-        parts.write(buffer)
-        results.send(("written", parts.chunks, [o.written() for o in buffer]))
+    def write() -> bool:
+        state[WRITING] = 1
+        try:
+            written = parts.write(buffer)
+        except OSError as exc:
+            results.send(("fatal", f"cannot write the dataset in {out}: {exc}"))
+            return False
+        results.send(("written", parts.chunks, [o.written() for o in written]))
         buffer.clear()
+        state[WRITING] = 0
+        return True
 
     while n < max_tasks:
         if not last and not asked and len(local) <= LOW_WATER:
@@ -103,11 +119,15 @@ def _worker(tasks: Connection, results: Connection, parsed, max_tasks: int, hang
         job = local.popleft()
         if hang:
             _hang_if_marked(job.path)
+        if not buffer:
+            since = time.monotonic()
         buffer.append(outcome_of(parse_job(job)))
         n += 1
-        parsed.value = n
-        if len(buffer) >= chunk_size:
-            write()
+        state[PARSED] = n
+        # Documents parsed again after a lost worker are written at once: they were lost once.
+        again = job.again and not (local and local[0].again)
+        if (len(buffer) >= chunk_size or again or time.monotonic() - since > CHUNK_SECONDS) and not write():
+            return
     if buffer:
         write()
 
@@ -136,11 +156,11 @@ class _Worker:
     def __init__(self, ctx, settings, prefix: str) -> None:
         task_r, self.tasks = ctx.Pipe(duplex=False)
         self.results, result_w = ctx.Pipe(duplex=False)
-        self.counter = ctx.RawValue("q", 0)
+        self.state = ctx.RawArray("q", 2)
         # Read in the parent: the fork server's environment is the one it started with.
         hang = os.environ.get("GIOAR_TEST_HANG") == "1"
         self.proc = ctx.Process(target=_worker, daemon=True,
-                                args=(task_r, result_w, self.counter, settings.max_tasks, hang,
+                                args=(task_r, result_w, self.state, settings.max_tasks, hang,
                                       str(settings.out), prefix, settings.chunk_size))
         self.proc.start()
         task_r.close()
@@ -149,14 +169,15 @@ class _Worker:
         self.max_tasks = settings.max_tasks
         self.jobs: deque[Job] = deque()
         self.sent = self.written = self.chunks = 0
-        self.parsed = 0  # the counter when last looked at
-        self.since = self.born = time.monotonic()  # when `parsed` last changed
+        self.parsed = 0  # state[PARSED] when last looked at
+        self.writing = 0  # state[WRITING] when last looked at
+        self.since = self.born = time.monotonic()  # when either last changed
         self.told_last = False
 
     def running(self) -> int | None:
-        """Index in `jobs` of the job being parsed, if any."""
+        """Index in `jobs` of the job being parsed, if any (none while it writes a chunk)."""
         i = self.parsed - self.written
-        return i if i < len(self.jobs) else None
+        return i if i < len(self.jobs) and not self.writing else None
 
     def give(self, jobs: list[Job] | None) -> None:
         if jobs is None:
@@ -249,12 +270,13 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     report's rows, for the caller to write. `settings` is the run's RunSettings (workers,
     doc_timeout, doc_memory_mb, max_tasks, chunk_size, out). `progress` is told of documents
     parsed (+n) and of parsed documents to be parsed again (−n)."""
-    from .dataset import remove_parts
+    from .dataset import DatasetError, remove_parts
 
     ctx = _context()
     queue = _Queue(jobs)
     serial = count()
-    attempts: dict[str, int] = {}
+    attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
+    requeues: dict[str, int] = {}  # times a document was queued again
     workers: list[_Worker] = []
     failed_starts = [0]
 
@@ -271,6 +293,8 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                     continue
                 batch = queue.take(w.batch_size()) if w.sent < w.max_tasks else []
                 w.give(batch or None)
+            elif kind == "fatal":
+                raise DatasetError(value[0])
             else:
                 w.chunks, outcomes = value
                 for _ in outcomes:
@@ -279,15 +303,16 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                 yield from outcomes
 
     def look(w: _Worker, now: float) -> None:
-        n = w.counter.value
+        n, writing = w.state[PARSED], w.state[WRITING]
         if n != w.parsed:
             progress(n - w.parsed)
-            w.parsed, w.since = n, now
+        if (n, writing) != (w.parsed, w.writing):
+            w.parsed, w.writing, w.since = n, writing, now
 
-    def lost(w: _Worker, reason: str) -> Iterator:
-        """A worker killed or dead: what it confirmed stays; its running document fails; the
-        documents it parsed but did not write, and those it had not started, are queued again."""
-        before = w.counter.value
+    def lost(w: _Worker, reason: str, seen: tuple[int, int] | None = None) -> Iterator:
+        """A worker killed (for a limit, after the parent `seen` its state) or dead: what it
+        confirmed stays; its running document fails; the documents it parsed but did not write,
+        and those it had not started, are queued again."""
         w.proc.kill()
         w.proc.join()
         workers.remove(w)
@@ -297,25 +322,33 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                 f"worker processes die before their first document ({reason}). From a script, call "
                 "the batch under `if __name__ == \"__main__\":` (workers re-import the main module); "
                 "otherwise see the errors the workers printed above.")
+        # Blame the running document only if the worker did not move on after the limit was seen.
+        moved = seen is not None and (w.state[PARSED], w.state[WRITING]) != seen
         try:
             yield from receive(w, answer=False)  # chunks it confirmed before it was stopped
+        except DatasetError:
+            raise
         except Exception:  # EOF, or a message cut short
             pass
         w.stop()
         look(w, time.monotonic())
         remove_parts(settings.out, w.prefix, w.chunks)
-        i = w.running()
-        # Blame the running document only if it is the one that was running when the limit hit.
-        culprit = w.jobs[i] if i is not None and w.counter.value == before else None
-        again = [job for job in w.jobs if job is not culprit]
         progress(-(w.parsed - w.written))
-        for job in again:
-            attempts[job.report_id] = attempts.get(job.report_id, 0) + 1
-        queue.again(j for j in again if attempts[j.report_id] < MAX_ATTEMPTS)
-        for job in again:
-            if attempts[job.report_id] >= MAX_ATTEMPTS:
+        i = w.running()
+        culprit = w.jobs[i] if i is not None and not moved else None
+        unblamed = w.jobs[i] if i is not None and moved else None
+        for job in w.jobs:
+            if job is culprit:
+                continue
+            rid = job.report_id
+            requeues[rid] = requeues.get(rid, 0) + 1
+            if job is unblamed:
+                attempts[rid] = attempts.get(rid, 0) + 1
+            if attempts.get(rid, 0) >= MAX_ATTEMPTS or requeues[rid] >= MAX_REQUEUES:
                 progress(1)
-                yield failed(job, f"its worker process was lost {MAX_ATTEMPTS} times; last: {reason}")
+                yield failed(job, f"its worker process was lost {requeues[rid]} times; last: {reason}")
+            else:
+                queue.again([replace(job, again=True)])
         if culprit is not None:
             log.warning("%s: %s", culprit.source, reason)
             progress(1)
@@ -353,10 +386,13 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                 look(w, now)
                 if w.running() is None:
                     continue
+                seen = (w.parsed, w.writing)
                 if now - w.since > settings.doc_timeout:
-                    yield from lost(w, f"time limit of {settings.doc_timeout:g}s exceeded; document skipped")
+                    yield from lost(w, f"time limit of {settings.doc_timeout:g}s exceeded; document skipped", seen)
                 elif settings.doc_memory_mb and _rss_mb(w.proc.pid) > settings.doc_memory_mb:
-                    yield from lost(w, f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped")
+                    yield from lost(w, f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped",
+                                    seen)
     finally:
-        for w in workers:
+        for w in workers:  # interrupted, or an error: what they did not confirm is removed
             w.stop(kill=True)
+            remove_parts(settings.out, w.prefix, w.chunks)

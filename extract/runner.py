@@ -162,6 +162,9 @@ def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str
 
     seen: set[bytes] = set()
     for path, source in items:
+        # A file name that is not UTF-8 (a GBK zip unpacked on Linux) is opened as it is, and
+        # recorded readably: 报告.txt named in GBK becomes "\xb1\xa8\xb8\xe6.txt".
+        source = os.fsencode(source).decode("utf-8", "backslashreplace")
         try:
             digest = hashlib.sha256(read_bytes(str(path))).digest()
         except OSError:

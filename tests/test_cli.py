@@ -172,3 +172,17 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes_the_batch(tmp_path):
     assert len(reports) == 11 and reports["report_id"].is_unique and set(reports["status"]) <= {"ok", "partial"}
     cells = pd.read_parquet(out / "cells.parquet")
     assert not cells.duplicated(["report_id", "table", "row", "col"]).any()
+
+
+def test_a_csv_only_dataset_keeps_its_rows_when_later_runs_write_parquet(tmp_path):
+    first, second, out = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    make(first, 3)
+    make(second, 3)
+    for p in sorted(second.iterdir()):  # other bytes than the first three
+        p.write_bytes(p.read_bytes() + b"\n")
+    assert run_cli("parse", str(first), "--out", str(out), "--format", "csv", "--quiet").returncode == 0
+    assert not (out / "reports.parquet").exists()
+    assert run_cli("parse", str(second), "--out", str(out), "--format", "both", "--quiet").returncode == 0
+    reports = pd.read_parquet(out / "reports.parquet")
+    assert len(reports) == 6 and reports["report_id"].is_unique
+    assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 6

@@ -1,12 +1,18 @@
 """The batch engines: identical datasets from 1 and 2 workers and from Dask, a hanging
-document killed by the time limit, and a resumed batch that writes nothing twice."""
+document killed by the time limit, a resumed batch that writes nothing twice, and the ways a
+batch can go wrong (workers that cannot start, a dataset that cannot be written, file names
+that are not UTF-8) ending in a clear error or a complete dataset."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import DOCS
 from extract.dataset import existing_ids
 from extract.engine import HANG_MARKER
 from extract.runner import RunSettings, run
@@ -155,3 +161,76 @@ def test_workers_that_cannot_start_stop_the_run_with_advice(docs, tmp_path):
     assert proc.returncode == 1
     assert "EngineError: worker processes die before their first document" in proc.stderr
     assert 'if __name__ == "__main__":' in proc.stderr
+
+
+def test_parsed_documents_are_not_failed_because_later_documents_hang(tmp_path, monkeypatch):
+    """One worker, chunks of 10, every fourth document hangs. Each kill re-queues the documents
+    parsed but not written yet and counts it as an attempt for them, so the first three documents
+    (parsed fine three times) end up failed with "its worker process was lost 3 times". With
+    the default chunk_size=200, a time-out rate of 0.5% already kills most chunks before they
+    are written."""
+    src = tmp_path / "src"
+    made = sorted(make(tmp_path / "variants", 9))
+    good = iter(made)
+    names = []
+    for i in range(12):
+        if i % 4 == 3:  # d03, d07, d11 hang
+            data = (tmp_path / "variants" / made[i // 4]).read_bytes() + b"\n" + HANG_MARKER + b"\n"
+            name = f"d{i:02d}-hangs.txt"
+        else:
+            data = (tmp_path / "variants" / next(good)).read_bytes()
+            name = f"d{i:02d}.txt"
+        src.mkdir(exist_ok=True)
+        (src / name).write_bytes(data)
+        names.append(name)
+    monkeypatch.setenv("GIOAR_TEST_HANG", "1")
+    summary = parse(src, tmp_path / "out", workers=1, doc_timeout=1, chunk_size=10)
+    failed = sorted(Path(source).name for source, _ in summary.failures)
+    assert summary.documents == 12
+    assert failed == ["d03-hangs.txt", "d07-hangs.txt", "d11-hangs.txt"], summary.failures
+
+
+def test_a_file_name_that_is_not_utf8_does_not_crash_the_run(tmp_path):
+    """A file named in GBK (Windows zips of Chinese reports) has surrogates in its str path: it
+    is opened as it is, parsed like the others, and its source recorded with \\x escapes (it once
+    made the worker, then the whole run, die in the Arrow conversion)."""
+    src = tmp_path / "src"
+    make(src, 6)
+    victim = sorted(src.iterdir())[1]
+    os.rename(victim, os.fsencode(victim)[:-4] + b"-\xb9\xfa.txt")
+    summary = parse(src, tmp_path / "out", workers=1, chunk_size=3)
+    assert (summary.documents, summary.failed) == (6, 0)
+    reports = pd.read_parquet(tmp_path / "out" / "reports.parquet")
+    assert len(reports) == 6 and set(reports["status"]) <= {"ok", "partial"}
+    assert reports["source"].str.endswith("-\\xb9\\xfa.txt").sum() == 1  # recorded readably
+
+
+def test_a_dataset_that_cannot_be_written_stops_the_run_with_the_reason(tmp_path):
+    """A file stands where cells.parquet/year=2024 should be: the worker that meets it says so
+    and the run stops with DatasetError naming the path, instead of failing documents (or
+    blaming one that never ran) until every one has been tried three times."""
+    from extract.dataset import DatasetError
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(80):
+        (src / f"a{i:03d}.txt").write_text(f"通知 {i}\n本市地铁运营时间延长至23点。\n", encoding="utf-8")
+    made = make(tmp_path / "variants", 2)
+    bad = next(n for n in made if "real-001" in n)  # a report of 2024
+    (src / "a040-2024.txt").write_bytes((tmp_path / "variants" / bad).read_bytes())
+    out = tmp_path / "out"
+    (out / "cells.parquet").mkdir(parents=True)
+    (out / "cells.parquet" / "year=2024").write_text("in the way")
+    with pytest.raises(DatasetError, match=r"cannot write the dataset in .*year=2024"):
+        parse(src, out, workers=1, chunk_size=1)
+    assert not list(out.rglob(".part-*")), "temporary files left behind"
+
+
+def test_an_unwritable_output_folder_is_refused_before_any_document(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    proc = subprocess.run([sys.executable, "-m", "extract", "parse", str(DOCS), "--out", str(blocker / "out"),
+                           "--quiet"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"extract: cannot write the dataset in {blocker / 'out'}")
+    assert "Traceback" not in proc.stderr
