@@ -1,7 +1,7 @@
 """Batch figures: per-format speed, 1 → 2 workers, peak memory by batch size, Dask vs local.
 
     .venv/bin/python bench/bench_batch.py [--sizes 1000,20000] [--speedup 4000,20000] [--dask 2000]
-                                          [--formats 200] [--repeat 3]
+                                          [--formats 200] [--repeat 5]
 
 Documents: text reports are variants of the corpus with other values (tests/make_variants.py);
 HTML, PDF and DOCX documents are the corpus's files of that format, each copy made distinct
@@ -155,7 +155,7 @@ def main() -> None:
     ap.add_argument("--speedup", default="4000,20000", help="batch sizes for the 1 → 2 workers figure")
     ap.add_argument("--dask", type=int, default=2000, help="batch size for Dask vs local")
     ap.add_argument("--formats", type=int, default=200, help="documents per format for section 1")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each timed command; the median counts")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of each timed command; the median counts")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)

@@ -56,9 +56,11 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
         import dask
 
         # Worker processes forked from the engine's fork server start with the pipeline loaded,
-        # as the local engine's do, instead of spawning and importing it all again.
+        # as the local engine's do, instead of spawning and importing it all again. Dask's
+        # statistical profiler (a stack sample every 10 ms) is off: nobody reads it here.
         start_server(SERVER_MODULES)
-        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver",
+                              "distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
