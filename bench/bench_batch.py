@@ -7,7 +7,8 @@ Documents: text reports are variants of the corpus with other values (tests/make
 HTML, PDF and DOCX documents are the corpus's files of that format, each copy made distinct
 by a trailing comment (same content, distinct bytes: distinct report_ids). Memory is sampled
 every 0.1 s from /proc for the CLI process (the parent) and every process below it (workers).
-Prints figures; asserts nothing.
+Section 3 also prints the CPU time the parent used (the last sample of /proc/PID/stat), which is
+what the workers have to share the cores with. Prints figures; asserts nothing.
 """
 from __future__ import annotations
 
@@ -86,6 +87,7 @@ class Sampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.parent, self.worker, self.stop = pid, 0.0, 0.0, False
+        self.parent_cpu = 0.0  # seconds of CPU the parent had used at the last sample
 
     @staticmethod
     def _tree(root: int) -> set[int]:
@@ -115,6 +117,11 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.stop:
             self.parent = max(self.parent, self._rss(self.pid))
+            try:
+                fields = open(f"/proc/{self.pid}/stat").read().rsplit(")", 1)[1].split()
+                self.parent_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                pass
             for c in self._tree(self.pid):
                 self.worker = max(self.worker, self._rss(c))
             time.sleep(0.1)
@@ -183,7 +190,8 @@ def main() -> None:
             src = tmp / f"mem{n}"
             make(src, n)
             took, s, line = cli(src, tmp / f"m{n}", "--workers", "2")
-            print(f"{n:6d} documents: parent {s.parent:6.0f} MiB, worker {s.worker:6.0f} MiB, {took:6.1f} s  | {line}")
+            print(f"{n:6d} documents: parent {s.parent:6.0f} MiB, worker {s.worker:6.0f} MiB, {took:6.1f} s, "
+                  f"parent CPU {s.parent_cpu:5.2f} s  | {line}")
         if a.dask:
             src = tmp / "dask"
             make(src, a.dask)
