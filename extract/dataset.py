@@ -16,6 +16,7 @@ re-parsed report are rewritten without it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -33,6 +34,8 @@ from . import __version__
 from .contract import METRICS_CELL, METRICS_FIXED, TABLES
 from .report import Report
 from .schema import load_schema
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "parquet", "both")
 PARTITIONED = ("cells", "sections", "checks")
@@ -269,6 +272,11 @@ class DatasetWriter:
         if self.fmt == "csv":
             for name in ALL_TABLES:
                 shutil.rmtree(self.out / f"{name}.parquet", ignore_errors=True)
+        stale = [f"{name}.csv" for name in ALL_TABLES if self.fmt == "parquet" and (self.out / f"{name}.csv").exists()]
+        if stale:  # not deleted (they are the user's files), but never silently out of date
+            log.warning("%s in %s are from an earlier run and do not hold this run's rows; "
+                        "run with --format both to bring them up to date, or delete them",
+                        ", ".join(stale), self.out)
         text = json.dumps(datapackage(self.out, self.fmt), ensure_ascii=False, indent=2)
         tmp = self.out / f".datapackage.json.tmp-{os.getpid()}"
         tmp.write_text(text, encoding="utf-8")

@@ -186,3 +186,15 @@ def test_a_csv_only_dataset_keeps_its_rows_when_later_runs_write_parquet(tmp_pat
     reports = pd.read_parquet(out / "reports.parquet")
     assert len(reports) == 6 and reports["report_id"].is_unique
     assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 6
+
+
+def test_csv_files_left_from_an_earlier_run_are_reported_stale(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    make(src, 2)
+    assert run_cli("parse", str(src), "--out", str(out), "--quiet").returncode == 0  # csv and parquet
+    (src / "more.txt").write_bytes((DOCS / "000_3c2b94a00d1a4e64.txt").read_bytes())
+    proc = run_cli("parse", str(src), "--out", str(out), "--format", "parquet", "--quiet")
+    assert proc.returncode == 0
+    assert "WARNING" in proc.stderr and "reports.csv" in proc.stderr and "--format both" in proc.stderr
+    assert len(pd.read_parquet(out / "reports.parquet")) == 3
+    assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 2  # kept, as the warning says
