@@ -117,10 +117,7 @@ def _parse(args) -> int:
                            doc_memory_mb=args.doc_memory, resume=args.resume)
     try:
         summary = run(args.paths, settings)
-    except FileNotFoundError as exc:
-        print(f"extract: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (EngineError, DatasetError) as exc:
+    except (FileNotFoundError, EngineError, DatasetError) as exc:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Interrupted as exc:

@@ -6,7 +6,7 @@ filesystem), or be URLs fsspec can open (s3://…, gs://…). Each worker proces
 schema and OpenCC once, before its first document, and keeps them.
 
 A task parses a batch of documents and returns their rows already as Arrow tables
-(dataset.chunk_tables), which travel cheaply; this process only writes them as parts, so the
+(dataset.writable_chunk), which travel cheaply; this process only writes them as parts, so the
 dataset stays where the command runs and workers need no write access to it. At most a few
 tasks per worker are in flight, so memory here does not grow with the batch.
 """
@@ -28,12 +28,11 @@ MAX_TASK_DOCS = 500  # a lost task costs its documents
 
 def _parse(jobs: list[Job]) -> tuple[list, list, float]:
     """A task: the outcomes without rows, the rows as Arrow tables, and the seconds it took."""
-    from .dataset import chunk_tables, outcome_of
+    from .dataset import outcome_of, writable_chunk
     from .runner import parse_job
 
     start = time.perf_counter()
-    outcomes = [outcome_of(parse_job(job)) for job in jobs]
-    tables = chunk_tables(outcomes)
+    tables, outcomes = writable_chunk([outcome_of(parse_job(job)) for job in jobs])
     return [o.written() for o in outcomes], tables, time.perf_counter() - start
 
 

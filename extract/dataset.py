@@ -237,7 +237,7 @@ class DatasetWriter:
             self.flush()
 
     def write_tables(self, tables: list[tuple[str, str, pa.Table]]) -> None:
-        """Add a chunk a remote worker built (chunk_tables); written with the next chunk_size
+        """Add a chunk a remote worker built (writable_chunk); written with the next chunk_size
         reports, so that small tasks do not make small files."""
         self._tables.extend(tables)
         self._table_reports += sum(t.num_rows for name, _, t in tables if name == "reports")
@@ -251,7 +251,6 @@ class DatasetWriter:
             merged: dict[tuple[str, str], list[pa.Table]] = {}
             for name, key, table in self._tables:
                 merged.setdefault((name, key), []).append(table)
-            # dict order follows the order of first appearance: WRITE_ORDER, reports last
             self._parts.write_tables([(name, key, pa.concat_tables(ts)) for (name, key), ts in
                                       sorted(merged.items(), key=lambda kv: WRITE_ORDER.index(kv[0][0]))])
             self._tables, self._table_reports = [], 0
@@ -310,7 +309,7 @@ class DatasetWriter:
             return
         ids: set[str] = set()
         for part in _parts(self.out / "reports.parquet"):
-            if part not in self.before["reports"] and part.name.startswith(f"part-{self.run}-"):
+            if part.name.startswith(f"part-{self.run}-"):  # this run's own parts
                 ids.update(pq.read_table(part, columns=["report_id"]).column(0).to_pylist())
         if not ids:
             return

@@ -43,15 +43,13 @@ LOW_WATER = 2  # a worker asks for more when it holds this few jobs
 CHUNK_SECONDS = 30.0  # a worker writes what it holds at least this often (slow documents)
 MAX_ATTEMPTS = 3  # a document running, unblamed, when its worker was lost this often fails
 MAX_REQUEUES = 6  # a document queued again this often (its workers lost for others) fails
+STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
 PRELOAD = ["extract.runner", "extract._preload"]
 
 
 class EngineError(RuntimeError):
     """The worker processes cannot run at all (they die before their first document)."""
-
-
-STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 
 
 @dataclass(frozen=True)
@@ -278,7 +276,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
     requeues: dict[str, int] = {}  # times a document was queued again
     workers: list[_Worker] = []
-    failed_starts = [0]
+    failed_starts = 0  # workers in a row lost before their first job
 
     def start() -> None:
         if not queue.empty():
@@ -313,11 +311,12 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         """A worker killed (for a limit, after the parent `seen` its state) or dead: what it
         confirmed stays; its running document fails; the documents it parsed but did not write,
         and those it had not started, are queued again."""
+        nonlocal failed_starts
         w.proc.kill()
         w.proc.join()
         workers.remove(w)
-        failed_starts[0] = failed_starts[0] + 1 if w.sent == 0 else 0
-        if failed_starts[0] >= STARTUP_FAILURES:
+        failed_starts = failed_starts + 1 if w.sent == 0 else 0
+        if failed_starts >= STARTUP_FAILURES:
             raise EngineError(
                 f"worker processes die before their first document ({reason}). From a script, call "
                 "the batch under `if __name__ == \"__main__\":` (workers re-import the main module); "

@@ -214,7 +214,8 @@ def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
         from .engine import start_server
 
         start_server()  # loads the pipeline in the fork server while this process scans and hashes
-    total = sum(1 for _ in iter_paths(paths))  # for the progress bar; the files are listed again below
+    # The bar's total costs a walk of the input ahead of the one that feeds the workers.
+    total = sum(1 for _ in iter_paths(paths)) if settings.progress else None
     return parse_documents(((f, f) for f in iter_paths(paths)), settings, total=total)
 
 

@@ -297,7 +297,6 @@ class _Walker:
         self.image_warnings: list[str] = []
         self.skip: set = set()
         self.orphans: list[list[Cell]] = []
-        self.orphans_start = 0
 
     def warn_once(self, message: str) -> None:
         if message not in self.warnings:
@@ -568,9 +567,6 @@ class _Walker:
         if not self.orphans and self.blocks and isinstance(self.blocks[-1], Table):
             prev = self.blocks.pop()  # rows continue the table just closed
             self.orphans = [[Cell(x.text, rowspan=x.rowspan, colspan=x.colspan) for x in line] for line in prev.rows()]
-            self.orphans_start = len(self.orphans)
-        elif not self.orphans:
-            self.orphans_start = 0
         row = []
         for c in cells:
             text = _join_cjk(_lines(self.collect(c, depth + 2)))

@@ -234,3 +234,18 @@ def test_an_unwritable_output_folder_is_refused_before_any_document(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"extract: cannot write the dataset in {blocker / 'out'}")
     assert "Traceback" not in proc.stderr
+
+
+def test_a_dask_task_with_rows_arrow_cannot_take_fails_only_that_document(docs):
+    """The task converts its rows with the same per-document fallback the local workers use."""
+    from extract.dask_engine import _parse
+    from extract.engine import Job
+
+    good = sorted(docs.glob("variant-000*.txt"))[:2]
+    jobs = [Job(str(good[0]), str(good[0]) + "-\udcb9", "a" * 64),  # a source that is not valid Unicode
+            Job(str(good[1]), str(good[1]), "b" * 64)]
+    outcomes, tables, _ = _parse(jobs)
+    assert outcomes[0].report.status == "failed" and outcomes[1].report.status in ("ok", "partial")
+    assert outcomes[0].report.error.startswith("internal error: its rows cannot be written: UnicodeEncodeError")
+    reports = [t for name, _, t in tables if name == "reports"]
+    assert sum(t.num_rows for t in reports) == 2
