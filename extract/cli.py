@@ -92,15 +92,15 @@ def _nightly(args) -> int:
 
 def _parse(args) -> int:
     if args.engine == "local" or not args.scheduler:
-        from .dask_engine import SERVER_MODULES
-        from .engine import start_server
+        from .batch.dask import SERVER_MODULES
+        from .batch.local import start_server
 
         # The fork server loads the pipeline while this process imports and scans. A Dask
         # LocalCluster forks its workers from it too.
         start_server(() if args.engine == "local" else SERVER_MODULES)
+    from .batch.local import EngineError
+    from .batch.runner import Interrupted, RunSettings, run
     from .dataset import DatasetError
-    from .engine import EngineError
-    from .runner import Interrupted, RunSettings, run
 
     if args.workers < 1:
         print("extract: --workers must be at least 1", file=sys.stderr)
@@ -155,9 +155,7 @@ def _show(args) -> int:
     import parsers
     from parsers.model import Heading, Table
 
-    from .report import parse_bytes
-    from .schema import load_schema
-    from .sections import find_sections
+    from .report import find_sections, load_schema, parse_bytes
 
     path = Path(args.file)
     try:

@@ -111,7 +111,7 @@ def page_texts(pdf: Path) -> list[str]:
 
 def _labels() -> dict[tuple[str, str], list[str]]:
     sys.path.insert(0, str(ROOT))
-    from extract.schema import load_schema
+    from extract.report.schema import load_schema
 
     out = {}
     for key, spec in load_schema().tables.items():

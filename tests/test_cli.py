@@ -151,7 +151,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes_the_batch(tmp_path):
     import signal
     import time
 
-    from extract.engine import HANG_MARKER
+    from extract.batch.local import HANG_MARKER
 
     src, out = tmp_path / "src", tmp_path / "out"
     made = make(src, 10)

@@ -14,8 +14,8 @@ import pytest
 
 from conftest import DOCS
 from extract.dataset import existing_ids
-from extract.engine import HANG_MARKER
-from extract.runner import RunSettings, run
+from extract.batch.local import HANG_MARKER
+from extract.batch.runner import RunSettings, run
 from make_variants import make, make_bad
 
 KEYS = {"reports": ["report_id"], "cells": ["report_id", "table", "row", "col"],
@@ -155,7 +155,7 @@ def test_workers_that_cannot_start_stop_the_run_with_advice(docs, tmp_path):
 
     script = tmp_path / "unguarded.py"
     script.write_text("from pathlib import Path\n"
-                      "from extract.runner import RunSettings, run\n"
+                      "from extract.batch.runner import RunSettings, run\n"
                       f"run([{str(docs)!r}], RunSettings(out=Path({str(tmp_path / 'out')!r}), progress=False, workers=2))\n")
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
@@ -238,8 +238,8 @@ def test_an_unwritable_output_folder_is_refused_before_any_document(tmp_path):
 
 def test_a_dask_task_with_rows_arrow_cannot_take_fails_only_that_document(docs):
     """The task converts its rows with the same per-document fallback the local workers use."""
-    from extract.dask_engine import _parse
-    from extract.engine import Job
+    from extract.batch.dask import _parse
+    from extract.batch.jobs import Job
 
     good = sorted(docs.glob("variant-000*.txt"))[:2]
     jobs = [Job(str(good[0]), str(good[0]) + "-\udcb9", "a" * 64),  # a source that is not valid Unicode

@@ -249,7 +249,7 @@ def test_too_large_page_refused():
 
 
 def test_batch_goes_on(tmp_path):
-    from extract.runner import RunSettings, run
+    from extract.batch.runner import RunSettings, run
 
     (tmp_path / "good.html").write_bytes((DOCS / "real-032.html").read_bytes())
     (tmp_path / "junk.html").write_bytes(os.urandom(5000))

@@ -1,6 +1,6 @@
 from parsers import read
 
-from extract.metadata import extract_metadata
+from extract.report.metadata import extract_metadata
 
 
 def meta(text: str):

@@ -187,7 +187,7 @@ def test_batch_goes_on_after_a_time_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("GIOAR_PDF_TIME_LIMIT", "2")
     (tmp_path / "slow.pdf").write_bytes(slow_pdf(200_000))
     (tmp_path / "real.pdf").write_bytes((DOCS / "real-hzq-2023.pdf").read_bytes())
-    from extract.runner import RunSettings, run
+    from extract.batch.runner import RunSettings, run
 
     start = time.monotonic()
     summary = run([tmp_path], RunSettings(out=tmp_path / "out", workers=1, progress=False, engine="inline"))

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from extract.runner import collect_paths, iter_paths
+from extract.batch.runner import collect_paths, iter_paths
 
 
 def test_folders_are_walked_in_name_order_skipping_hidden_and_other_files(tmp_path):

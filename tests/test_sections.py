@@ -1,7 +1,7 @@
 from parsers import read
 
-from extract.schema import load_schema
-from extract.sections import find_sections
+from extract.report.schema import load_schema
+from extract.report.sections import find_sections
 
 
 def sections(text: str):

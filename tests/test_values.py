@@ -1,6 +1,6 @@
 import pytest
 
-from extract.values import parse_value
+from extract.report.values import parse_value
 
 
 @pytest.mark.parametrize("raw, value, unit, flags", [

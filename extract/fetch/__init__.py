@@ -1,4 +1,6 @@
-"""Fetchers for the nightly job: find new or changed reports on agency sites, politely."""
+"""Fetchers for the nightly job: find new or changed reports on agency sites, politely.
+
+URLs → bytes in the store (by SHA-256) and state (SQLite); `extract run` then parses what is new."""
 from .client import FetchError, HTTPStatusError, OffHostRedirect, PoliteClient, RobotsDisallowed, TooLarge
 from .config import Config, ConfigError, FetchSettings, Source, load_config
 from .nightly import FetchSummary, fetch_all, parse_new, write_run_record

@@ -58,7 +58,7 @@ def fetch_all(config: Config, echo=print) -> FetchSummary:
 
 def parse_new(config: Config, workers: int, progress: bool):
     """Parse the stored documents that are not in the dataset yet; returns the RunSummary."""
-    from ..runner import RunSettings, parse_documents
+    from ..batch.runner import RunSettings, parse_documents
 
     state, store = State(config.state), Store(config.store)
     try:

@@ -30,10 +30,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from . import __version__
-from .contract import METRICS_CELL, METRICS_FIXED, TABLES
-from .report import Report
-from .schema import load_schema
+from .. import __version__
+from ..contract import METRICS_CELL, METRICS_FIXED, TABLES
+from ..report import Report, load_schema
 
 log = logging.getLogger(__name__)
 

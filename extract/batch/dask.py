@@ -17,7 +17,9 @@ import time
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
-from .engine import Job, failed, start_server
+from ..dataset import outcome_of, writable_chunk
+from .jobs import Job, failed_report, parse_job
+from .local import start_server
 
 log = logging.getLogger(__name__)
 SERVER_MODULES = ("distributed",)  # what a LocalCluster's worker processes import besides the pipeline
@@ -28,9 +30,6 @@ MAX_TASK_DOCS = 500  # a lost task costs its documents
 
 def _parse(jobs: list[Job]) -> tuple[list, list, float]:
     """A task: the outcomes without rows, the rows as Arrow tables, and the seconds it took."""
-    from .dataset import outcome_of, writable_chunk
-    from .runner import parse_job
-
     start = time.perf_counter()
     tables, outcomes = writable_chunk([outcome_of(parse_job(job)) for job in jobs])
     return [o.written() for o in outcomes], tables, time.perf_counter() - start
@@ -64,7 +63,7 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
                                    dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
-        from .report import warm_up
+        from ..report import warm_up
 
         client.run(warm_up)  # jieba, schema, OpenCC, cpca: once per worker, before any document
         n_workers = len(client.scheduler_info().get("workers", {})) or workers
@@ -91,7 +90,7 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
             try:
                 outcomes, tables, seconds = fut.result()
             except Exception as exc:  # a worker lost, a task killed by the nanny
-                outcomes = [failed(job, f"dask task failed: {type(exc).__name__}: {exc}") for job in chunk]
+                outcomes = [outcome_of(failed_report(job, f"dask task failed: {type(exc).__name__}: {exc}")) for job in chunk]
             else:
                 write_tables(tables)
                 per_doc[0] += seconds

@@ -10,9 +10,9 @@ from pathlib import Path
 import parsers
 from parsers import ParseError
 
-from . import __version__
+from .. import __version__
 from .checks import CheckResult, run_checks
-from .contract import PANDAS_DTYPES, TABLES
+from ..contract import PANDAS_DTYPES, TABLES
 from .metadata import extract_metadata
 from .normalize import clean
 from .schema import load_schema

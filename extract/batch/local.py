@@ -35,6 +35,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from .jobs import Job, failed_report, parse_job
+
 log = logging.getLogger(__name__)
 TICK = 0.2  # seconds between looks at the workers' counters, clocks and memory
 BATCH_SECONDS = 0.05  # work handed to a worker at a time (fewer messages for fast documents)
@@ -45,23 +47,11 @@ MAX_ATTEMPTS = 3  # a document running, unblamed, when its worker was lost this 
 MAX_REQUEUES = 6  # a document queued again this often (its workers lost for others) fails
 STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
-PRELOAD = ["extract.runner", "extract._preload"]
+PRELOAD = ["extract.batch.jobs", "extract.batch._preload"]
 
 
 class EngineError(RuntimeError):
     """The worker processes cannot run at all (they die before their first document)."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One document: where to read it, what to call it, its report_id (hashed by the parent) and
-    the report_id of the earlier version it replaces, if any (fetched runs)."""
-
-    path: str
-    source: str
-    report_id: str
-    supersedes: str = ""
-    again: bool = False  # parsed before by a worker that was lost: written as soon as parsed
 
 
 # The worker's shared state: documents parsed so far, and 1 while it writes a chunk.
@@ -74,9 +64,8 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
     done. Counts parsed documents in `state` (shared memory), writes them in chunks of
     `chunk_size` (or CHUNK_SECONDS of work) and sends ("written", chunks so far, the chunk's
     outcomes without rows) for each; ("fatal", why) when the dataset cannot be written."""
-    from .dataset import PartWriter, outcome_of
-    from .report import warm_up
-    from .runner import parse_job
+    from ..dataset import PartWriter, outcome_of
+    from ..report import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     warm_up()  # a no-op when forked from the warmed-up server
@@ -252,11 +241,9 @@ def start_server(extra: tuple[str, ...] = ()) -> None:
 
 
 def failed(job: Job, reason: str):
-    from .dataset import outcome_of
-    from .report import Report
+    from ..dataset import outcome_of
 
-    return outcome_of(Report(report_id=job.report_id, source=job.source, error=reason,
-                             supersedes=job.supersedes))
+    return outcome_of(failed_report(job, reason))
 
 
 def parse_local(jobs: Iterable[Job], settings, run: str,
@@ -268,7 +255,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     report's rows, for the caller to write. `settings` is the run's RunSettings (workers,
     doc_timeout, doc_memory_mb, max_tasks, chunk_size, out). `progress` is told of documents
     parsed (+n) and of parsed documents to be parsed again (−n)."""
-    from .dataset import DatasetError, remove_parts
+    from ..dataset import DatasetError, remove_parts
 
     ctx = _context()
     queue = _Queue(jobs)

@@ -1,0 +1,68 @@
+"""One job of a batch: a document's bytes read (a path or a URL) and parsed into its Report.
+
+What the engines run in their workers; it knows the report wing and nothing of engines or the
+dataset."""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+
+from ..report import Report, parse_bytes, report_id_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document: where to read it, what to call it, its report_id (hashed by the parent) and
+    the report_id of the earlier version it replaces, if any (fetched runs)."""
+
+    path: str
+    source: str
+    report_id: str
+    supersedes: str = ""
+    again: bool = False  # parsed before by a worker that was lost: written as soon as parsed
+
+
+
+def read_bytes(path: str) -> bytes:
+    """A local path, or any URL fsspec knows (s3://, gs://, hdfs://…) for cluster runs."""
+    if "://" in path:
+        import fsspec
+
+        with fsspec.open(path, "rb") as fh:
+            return fh.read()
+    with open(path, "rb") as fh:  # not Path(path): pathlib interns every name it sees
+        return fh.read()
+
+
+def parse_path(path: str, source: str | None = None) -> Report:
+    """Parse one file; any unexpected error becomes a failed report (the batch goes on).
+
+    `source` is what the dataset records as the document's origin (a URL for fetched files)."""
+    source = source or path
+    try:
+        data = read_bytes(path)
+    except OSError as exc:
+        return Report(report_id="", source=source, error=f"cannot read file: {exc.strerror or exc}")
+    try:
+        return parse_bytes(data, source=source)
+    except Exception as exc:  # a bug must cost one document, not the batch
+        log.debug("internal error on %s\n%s", path, traceback.format_exc())
+        return Report(report_id=report_id_of(data), source=source,
+                      error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def parse_job(job) -> Report:
+    """Parse an engine.Job: the report, with the run's knowledge of the document added."""
+    report = parse_path(job.path, job.source)
+    report.report_id = report.report_id or job.report_id
+    report.supersedes = job.supersedes
+    return report
+
+
+
+def failed_report(job: Job, reason: str) -> Report:
+    """The failed report of a job that could not be parsed (its worker was lost, a limit hit)."""
+    return Report(report_id=job.report_id, source=job.source, error=reason, supersedes=job.supersedes)
