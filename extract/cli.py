@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import __version__
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SITE_ERRORS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,10 +45,16 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
-        cmd = sub.add_parser(name, help=text)
+        cmd = sub.add_parser(name, help=text, description=f"{text}. Exit status: 0 all fine, 1 documents "
+                             "failed to parse (run), 3 only site errors (URLs not served, sources not "
+                             "crawled to the end), 2 configuration error.")
         cmd.add_argument("--config", required=True, help="the TOML configuration file")
-        cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parse workers (run)")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "run":
+            cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parse workers")
+            cmd.add_argument("--reparse", action="store_true",
+                             help="fetch nothing: parse every stored document the dataset holds again "
+                                  "(after an upgrade), keeping their URLs and supersedes")
 
     show = sub.add_parser("show", help="print what the parser saw in one document, and why")
     show.add_argument("file")
@@ -68,26 +74,45 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _nightly(args) -> int:
-    from .fetch import ConfigError, fetch_all, load_config, parse_new, write_run_record
-    from .fetch.nightly import echo_stderr
+    """fetch / run. Exit 1 when documents failed to parse, else 3 when a site did not serve what
+    it lists (a 404, a server down, a source skipped): a cron alert on 1 is about this tool's data,
+    not about a site's broken link that will be there every night."""
+    from .fetch import ConfigError, FetchSummary, fetch_all, load_config, parse_new, write_run_record
+    from .fetch.nightly import echo_stderr as say
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"extract: configuration error: {exc}", file=sys.stderr)
+        say(f"extract: configuration error: {exc}")
         return EXIT_USAGE
-    fetched = fetch_all(config, echo=echo_stderr)
-    for s in fetched.sources:
-        for err in s.errors:
-            print(f"failed: [{s.name}] {err['url']}: {err['error']}", file=sys.stderr)
-    print(fetched.line(), file=sys.stderr)
+    if args.command == "run" and args.workers < 1:
+        say("extract: --workers must be at least 1")
+        return EXIT_USAGE
+    fetched = FetchSummary()
+    if not getattr(args, "reparse", False):
+        fetched = fetch_all(config, echo=say)
+        for s in fetched.sources:
+            for err in s.errors:
+                say(f"failed: [{s.name}] {err['url']}: {err['error']}")
+        say(fetched.line())
     parsed = None
     if args.command == "run":
-        parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
-        print(parsed.line(), file=sys.stderr)
+        parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty(),
+                           reparse=args.reparse)
+        _say_failures(parsed, say)
+        say(parsed.line())
     record = write_run_record(config.out, args.command, fetched, parsed)
-    print(f"run record: {record}", file=sys.stderr)
-    return EXIT_FAILED if fetched.failed or (parsed is not None and parsed.failed) else EXIT_OK
+    say(f"run record: {record}")
+    if parsed is not None and parsed.failed:
+        return EXIT_FAILED
+    return EXIT_SITE_ERRORS if fetched.site_errors else EXIT_OK
+
+
+def _say_failures(summary, say) -> None:
+    for source, error in summary.failures[:20]:
+        say(f"failed: {source}: {error}")
+    if len(summary.failures) > 20:
+        say(f"… and {len(summary.failures) - 20} more failed (see reports.status)")
 
 
 def _parse(args) -> int:
@@ -124,10 +149,7 @@ def _parse(args) -> int:
         print(f"\nextract: interrupted after {exc.summary.documents} documents were written to {args.out}; "
               "run the same command with --resume to parse the rest", file=sys.stderr)
         return EXIT_INTERRUPTED
-    for source, error in summary.failures[:20]:
-        print(f"failed: {source}: {error}", file=sys.stderr)
-    if len(summary.failures) > 20:
-        print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
+    _say_failures(summary, lambda line: print(line, file=sys.stderr))
     print(summary.line(), file=sys.stderr)
     return EXIT_FAILED if summary.failed else EXIT_OK
 

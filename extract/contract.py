@@ -27,6 +27,13 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("parser_version", "string", "version of the tool that produced the row"),
         ("supersedes", "string", "report_id of the earlier version of the same URL that this document replaces "
                                  "(fetched runs), else empty"),
+        ("latest", "boolean", "true unless a later version of the same URL supersedes this row: filter on it to "
+                              "count each report once. A fetched document is a new version only when its "
+                              "content (content_sha256) changed"),
+        ("content_sha256", "string", "SHA-256 of the parsed content (cells, statements, sections' text without "
+                                     "page furniture such as visit counters); empty for a failed document"),
+        ("redirected_to", "string", "the URL a fetched document was finally served from, when `source` "
+                                    "redirected, else empty"),
     ],
     "cells": [
         ("report_id", "string", "SHA-256 of the document bytes"),
@@ -67,4 +74,4 @@ METRICS_FIXED = [
 ]
 METRICS_CELL = "value of cell {name} (table.row.col, keys from gioar-schema.toml)"
 
-PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "float64"}
+PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "float64", "boolean": "boolean"}

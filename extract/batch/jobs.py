@@ -22,6 +22,7 @@ class Job:
     source: str
     report_id: str
     supersedes: str = ""
+    redirected_to: str = ""  # the URL a fetched document was finally served from, when redirected
     again: bool = False  # parsed before by a worker that was lost: written as soon as parsed
 
 
@@ -59,10 +60,12 @@ def parse_job(job) -> Report:
     report = parse_path(job.path, job.source)
     report.report_id = report.report_id or job.report_id
     report.supersedes = job.supersedes
+    report.redirected_to = job.redirected_to
     return report
 
 
 
 def failed_report(job: Job, reason: str) -> Report:
     """The failed report of a job that could not be parsed (its worker was lost, a limit hit)."""
-    return Report(report_id=job.report_id, source=job.source, error=reason, supersedes=job.supersedes)
+    return Report(report_id=job.report_id, source=job.source, error=reason, supersedes=job.supersedes,
+                  redirected_to=job.redirected_to)

@@ -117,7 +117,7 @@ def collect_paths(paths: list[str | Path]) -> list[str]:
 
 
 def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str, str],
-          summary: RunSummary) -> Iterator:
+          summary: RunSummary, redirected_to: dict[str, str] | None = None) -> Iterator:
     """Hash each file once in the parent: identical bytes are one report. A generator, so the
     workers start parsing while the parent is still hashing. The digests seen are kept as 32
     bytes each: the only memory a run holds per document."""
@@ -139,7 +139,7 @@ def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str
         if rid in skip:
             summary.skipped += 1
             continue
-        yield Job(str(path), source, rid, supersedes.get(rid, ""))
+        yield Job(str(path), source, rid, supersedes.get(rid, ""), (redirected_to or {}).get(rid, ""))
 
 
 def _engine(jobs, settings: RunSettings, writer: DatasetWriter, progress: Callable[[int], None]) -> Iterator:
@@ -181,11 +181,13 @@ def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
 
 
 def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettings,
-                    supersedes: dict[str, str] | None = None, total: int | None = None) -> RunSummary:
+                    supersedes: dict[str, str] | None = None, total: int | None = None,
+                    redirected_to: dict[str, str] | None = None) -> RunSummary:
     """Parse (file, source) pairs and stream their records into the dataset.
 
     `supersedes` maps a report_id to the report_id of the earlier version it replaces (the
-    nightly run knows it; it goes into reports.supersedes). `total` sizes the progress bar."""
+    nightly run knows it; it goes into reports.supersedes), `redirected_to` the URL a fetched
+    report_id was finally served from (reports.redirected_to). `total` sizes the progress bar."""
     from tqdm import tqdm
 
     start = time.perf_counter()
@@ -193,7 +195,7 @@ def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettin
     if total is None and hasattr(items, "__len__"):
         total = len(items)
     skip = existing_ids(settings.out) if settings.resume else set()
-    jobs = _jobs(items, skip, supersedes or {}, summary)
+    jobs = _jobs(items, skip, supersedes or {}, summary, redirected_to)
     writer = DatasetWriter(settings.out, settings.format, settings.chunk_size)
     bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=not settings.progress,
                dynamic_ncols=True, smoothing=0.05)

@@ -55,7 +55,7 @@ def metric_columns() -> list[str]:
 
 @lru_cache(maxsize=None)
 def _schema(name: str) -> pa.Schema:
-    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64()}
+    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
     if name == "metrics":
         fields = [pa.field(c, types[t]) for c, t, _ in METRICS_FIXED]
         fields += [pa.field(c, pa.float64()) for c in metric_columns()]
@@ -155,6 +155,7 @@ def writable_chunk(outcomes: list[Outcome]) -> tuple[list[tuple[str, str, pa.Tab
                 r = o.report
                 source = r.source.encode("utf-8", "backslashreplace").decode("utf-8")
                 kept.append(outcome_of(Report(report_id=r.report_id, source=source, supersedes=r.supersedes,
+                                              redirected_to=r.redirected_to,
                                               error=f"internal error: its rows cannot be written: "
                                                     f"{type(exc).__name__}: {exc}")))
         return chunk_tables(kept), kept
@@ -264,6 +265,9 @@ class DatasetWriter:
         self.flush()
         remove_leftovers(self.out)
         self._drop_replaced()
+        from .versions import settle_versions
+
+        settle_versions(self.out, self.run)
         if self.fmt in ("csv", "both"):
             for name in ALL_TABLES:
                 self._write_csv(name)
@@ -288,14 +292,16 @@ class DatasetWriter:
             if not csv.is_file() or _parts(folder):
                 continue
             schema = _schema(name)
-            types = {f.name: ("string" if pa.types.is_string(f.type) else
-                              "Int64" if pa.types.is_integer(f.type) else "float64") for f in schema}
+            types = {f.name: ("string" if pa.types.is_string(f.type) else "boolean" if pa.types.is_boolean(f.type)
+                              else "Int64" if pa.types.is_integer(f.type) else "float64") for f in schema}
             for i, chunk in enumerate(pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False,
                                                   chunksize=100_000)):
                 for col, t in types.items():
                     if col not in chunk:
                         chunk[col] = ""
-                    if t != "string":
+                    if t == "boolean":
+                        chunk[col] = chunk[col].str.lower().map({"true": True, "false": False}).astype(t)
+                    elif t != "string":
                         chunk[col] = pd.to_numeric(chunk[col].replace("", None), errors="coerce").astype(t)
                 chunk = chunk[schema.names]
                 _atomic_write(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False),
@@ -312,19 +318,7 @@ class DatasetWriter:
                 ids.update(pq.read_table(part, columns=["report_id"]).column(0).to_pylist())
         if not ids:
             return
-        value_set = pa.array(list(ids))
-        for name in ALL_TABLES:
-            for part in self.before[name]:
-                if not part.exists():
-                    continue
-                keep = pc.invert(pc.is_in(pq.read_table(part, columns=["report_id"]).column(0), value_set=value_set))
-                if pc.all(keep).as_py():
-                    continue
-                table = pq.read_table(part, partitioning=None).filter(keep)
-                if table.num_rows:
-                    _atomic_write(table, part)
-                else:
-                    part.unlink()
+        drop_reports(ids, [part for name in ALL_TABLES for part in self.before[name]])
 
     def _write_csv(self, name: str) -> None:
         folder = self.out / f"{name}.parquet"
@@ -342,6 +336,24 @@ class DatasetWriter:
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def drop_reports(ids: set[str], parts: list[Path]) -> None:
+    """Remove the rows of these report_ids from these parts (a part left empty is deleted)."""
+    if not ids:
+        return
+    value_set = pa.array(list(ids))
+    for part in parts:
+        if not part.exists():
+            continue
+        keep = pc.invert(pc.is_in(pq.read_table(part, columns=["report_id"]).column(0), value_set=value_set))
+        if pc.all(keep).as_py():
+            continue
+        table = pq.read_table(part, partitioning=None).filter(keep)
+        if table.num_rows:
+            _atomic_write(table, part)
+        else:
+            part.unlink()
 
 
 def remove_leftovers(out: Path) -> None:

@@ -12,8 +12,8 @@ from bs4 import BeautifulSoup
 from parsers import ParseError, sniff_format
 from parsers.html import decode_html
 
-from .client import FetchError, PoliteClient, RobotsDisallowed
-from .config import Source
+from .client import FetchError, PoliteClient, RobotsDisallowed, SourceStopped
+from .config import Origin, Source, same_site
 from .state import State, Store
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,20 @@ class SourceResult:
     unchanged: int = 0
     failed: int = 0
     skipped: int = 0  # report links robots.txt disallows: never requested
+    stopped: str = ""  # why the source was not crawled to the end (Crawl-delay over the cap, run deadline)
+    notes: list[str] = field(default_factory=list)  # robots.txt answers worth knowing, links over max_reports
     errors: list[dict] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # sha256 of every report document seen
 
+    @property
+    def site_errors(self) -> int:
+        """URLs the site did not serve as it should, and a crawl that could not finish."""
+        return self.failed + bool(self.stopped)
+
     def line(self) -> str:
         return (f"{self.name}: {self.listing_pages} listing pages; {self.new} new, {self.changed} changed, "
-                f"{self.unchanged} unchanged, {self.failed} failed, {self.skipped} skipped by robots.txt")
+                f"{self.unchanged} unchanged, {self.failed} failed, {self.skipped} skipped by robots.txt"
+                + "".join(f"; {n}" for n in self.notes) + (f"; stopped: {self.stopped}" if self.stopped else ""))
 
 
 def _soup(data: bytes) -> BeautifulSoup | None:
@@ -61,7 +69,7 @@ def links(soup: BeautifulSoup | None, base: str) -> list[tuple[str, str]]:
     return out
 
 
-def attachments(data: bytes, base: str, hosts: frozenset[str]) -> list[str]:
+def attachments(data: bytes, base: str, origins: frozenset[Origin]) -> list[str]:
     """The PDF/DOC/DOCX/WPS files a cover page links, or [] when the page holds the report."""
     if sniff_format(data, base) != "html":
         return []
@@ -69,7 +77,7 @@ def attachments(data: bytes, base: str, hosts: frozenset[str]) -> list[str]:
     if soup is None or any(w in soup.get_text() for w in _TABLE_WORDS):
         return []
     found = [u for u, _ in links(soup, base)
-             if ATTACHMENT.search(urlsplit(u).path) and (urlsplit(u).hostname or "").lower() in hosts]
+             if ATTACHMENT.search(urlsplit(u).path) and same_site(u, origins)]
     return list(dict.fromkeys(found))
 
 
@@ -94,26 +102,35 @@ class Crawler:
         "page", not as a document: its attachment is the report."""
         old = self.state.url(url)
         valid = old is not None and old.status == "ok" and old.sha256
-        fetched = self.client.get(url, source.hosts, etag=old.etag if valid else "",
+        fetched = self.client.get(url, source.origins, etag=old.etag if valid else "",
                                   last_modified=old.last_modified if valid else "")
         if fetched.status == 304 and valid:
             self.state.touch(url)
             data = self.store.get(old.sha256)
-            found = attachments(data, fetched.url, source.hosts) if old.kind == "page" else []
+            found = attachments(data, fetched.url, source.origins) if old.kind == "page" else []
             return Got(fetched.url, data, old.sha256, "unchanged", old.kind, found)
         found = []
         if kind == "report":
             self._check_content(url, fetched.content, fetched.content_type)
-            found = attachments(fetched.content, fetched.url, source.hosts)
+            found = attachments(fetched.content, fetched.url, source.origins)
             if found:
                 kind = "page"
         sha = self.store.put(fetched.content)
         outcome = self.state.record(url, source.name, kind, sha, fetched.etag, fetched.last_modified,
-                                    document=kind == "report")
+                                    document=kind == "report", final_url=fetched.url)
         return Got(fetched.url, fetched.content, sha, outcome, kind, found)
 
     def crawl(self, source: Source) -> SourceResult:
+        """Crawl one source: its listing pages, then its report links (at most max_reports)."""
         result = SourceResult(source.name)
+        try:
+            self._crawl(source, result)
+        except SourceStopped as exc:
+            result.stopped = exc.message
+        result.notes[:0] = self.client.robots_notes(source.origins)
+        return result
+
+    def _crawl(self, source: Source, result: SourceResult) -> None:
         queue = list(source.start)
         seen_pages: set[str] = set()
         reports: dict[str, str] = {}
@@ -124,13 +141,15 @@ class Crawler:
             seen_pages.add(url)
             try:
                 got = self._get(url, source, "listing")
+            except SourceStopped:
+                raise
             except FetchError as exc:
                 self.state.fail(url, source.name, "listing", exc.message)
                 result.errors.append({"url": url, "kind": "listing", "error": exc.message})
                 continue
             result.listing_pages += 1
             for link, text in links(_soup(got.data), got.url):
-                if (urlsplit(link).hostname or "").lower() not in source.hosts:
+                if not same_site(link, source.origins):
                     continue
                 if source.follow and source.follow.search(link):
                     if link not in seen_pages:
@@ -140,9 +159,11 @@ class Crawler:
                     reports.setdefault(link, text)
         if not result.listing_pages:
             result.failed += 1
-        for url in reports:
+        if len(reports) > source.max_reports:
+            result.notes.append(f"{len(reports) - source.max_reports} report links over max_reports = "
+                                f"{source.max_reports} not fetched")
+        for url in list(reports)[:source.max_reports]:
             self._report(url, source, result)
-        return result
 
     def _report(self, url: str, source: Source, result: SourceResult, depth: int = 0) -> None:
         try:
@@ -151,6 +172,8 @@ class Crawler:
             self.state.fail(url, source.name, "report", exc.message)
             result.skipped += 1
             return
+        except SourceStopped:
+            raise
         except FetchError as exc:
             self.state.fail(url, source.name, "report", exc.message)
             result.failed += 1

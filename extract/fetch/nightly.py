@@ -6,17 +6,21 @@ Each command prints a line per source and a summary, and writes a JSON run recor
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .client import PoliteClient
-from .config import Config
+from .config import Config, Source
 from .crawl import Crawler, SourceResult
 from .state import State, Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,46 +33,79 @@ class FetchSummary:
     def failed(self) -> int:
         return sum(s.failed for s in self.sources)
 
+    @property
+    def site_errors(self) -> int:
+        """URLs a site did not serve and sources not crawled to the end (exit status 3)."""
+        return sum(s.site_errors for s in self.sources)
+
     def line(self) -> str:
         total = lambda k: sum(getattr(s, k) for s in self.sources)  # noqa: E731
-        failed_sources = [s.name for s in self.sources if s.failed]
+        failed_sources = [s.name for s in self.sources if s.site_errors]
         return (f"fetched {len(self.sources)} sources: {total('new')} new, {total('changed')} changed, "
                 f"{total('unchanged')} unchanged, {total('failed')} failed; {self.requests} requests; "
                 f"{self.seconds:.1f}s" + (f" (failures in: {', '.join(failed_sources)})" if failed_sources else ""))
 
 
+def _crawl_one(client: PoliteClient, config: Config, store: Store, source: Source) -> SourceResult:
+    """One source, in its own thread with its own state connection. A bug costs this source only."""
+    state = State(config.state)
+    try:
+        return Crawler(client, state, store).crawl(source)
+    except Exception as exc:  # noqa: BLE001 - the other sources go on
+        log.exception("crawling %s failed", source.name)
+        return SourceResult(source.name, stopped=f"internal error: {type(exc).__name__}: {exc}")
+    finally:
+        state.close()
+
+
 def fetch_all(config: Config, echo=print) -> FetchSummary:
+    """Crawl every source, `parallel_sources` at a time: a slow site delays only itself (the
+    per-host rate limit holds across sources). A line is echoed as each source finishes."""
     start = time.perf_counter()
-    state, store = State(config.state), Store(config.store)
+    State(config.state).close()  # create or upgrade the schema once, before the threads
+    store = Store(config.store)
     client = PoliteClient(config.fetch)
     summary = FetchSummary()
+    pool = ThreadPoolExecutor(max_workers=min(config.fetch.parallel_sources, len(config.sources)),
+                              thread_name_prefix="crawl")
     try:
-        crawler = Crawler(client, state, store)
-        for source in config.sources:
-            result = crawler.crawl(source)
-            summary.sources.append(result)
-            echo(result.line())
+        futures = {pool.submit(_crawl_one, client, config, store, s): s.name for s in config.sources}
+        done = {}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            echo(done[futures[future]].line())
+        summary.sources = [done[s.name] for s in config.sources]
+    except BaseException:
+        client.stop.set()  # Ctrl-C: the threads start no new request
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         summary.requests = client.counters.requests
         client.close()
-        state.close()
     summary.seconds = time.perf_counter() - start
     return summary
 
 
-def parse_new(config: Config, workers: int, progress: bool):
-    """Parse the stored documents that are not in the dataset yet; returns the RunSummary."""
+def parse_new(config: Config, workers: int, progress: bool, reparse: bool = False):
+    """Parse the stored documents that are not in the dataset yet (with `reparse`: every stored
+    document the dataset holds, again), with their URLs, the URL they redirected to and the
+    report they supersede; returns the RunSummary. A new document whose parsed content repeats
+    the one it supersedes is not added (the dataset writer drops it): the state remembers that."""
     from ..batch.runner import RunSettings, parse_documents
+    from ..dataset import existing_ids
 
     state, store = State(config.state), Store(config.store)
     try:
-        pending = state.unparsed()
-        supersedes = {sha: old for sha, _, old in pending if old}
-        items = [(store.path(sha), url) for sha, url, _ in pending]
+        pending = state.in_dataset() if reparse else state.unparsed()
+        supersedes = {sha: old for sha, _, old, _ in pending if old}
+        redirected = {sha: final for sha, _, _, final in pending if final}
+        items = [(store.path(sha), url) for sha, url, _, _ in pending]
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
-        summary = parse_documents(items, settings, supersedes)
+        summary = parse_documents(items, settings, supersedes, redirected_to=redirected)
+        held = existing_ids(config.out) if supersedes else set()
+        state.mark_same([(sha, old) for sha, old in supersedes.items() if sha not in held])
         # Only once the dataset holds them: a run killed before this parses them again.
-        state.mark_parsed([sha for sha, _, _ in pending])
+        state.mark_parsed([sha for sha, _, _, _ in pending])
         return summary
     finally:
         state.close()
@@ -97,4 +134,11 @@ def write_run_record(out: Path, command: str, fetch: FetchSummary, parse=None) -
 
 
 def echo_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """Print a line to stderr; once its reader has gone (`extract fetch 2>&1 | head`), the rest
+    goes nowhere and the run carries on."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)

@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS documents (
     parsed INTEGER NOT NULL DEFAULT 0
 );
 """
+# Columns added since the first release: added to an older state database when it is opened.
+ADDED = {"documents": {"final_url": "TEXT DEFAULT ''",  # where the URL redirected to, when it did
+                       "same_as": "TEXT DEFAULT ''"}}   # report_id in the dataset it only repeats
 
 
 class Store:
@@ -79,6 +82,11 @@ class State:
         self.db = sqlite3.connect(path, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        for table, columns in ADDED.items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns.items():
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
         self.db.commit()
 
     def close(self) -> None:
@@ -90,7 +98,7 @@ class State:
         return UrlState(*row) if row else None
 
     def record(self, url: str, source: str, kind: str, sha: str | None, etag: str = "",
-               last_modified: str = "", document: bool = False) -> str:
+               last_modified: str = "", document: bool = False, final_url: str = "") -> str:
         """Record a successful fetch; returns new | changed | unchanged. One transaction."""
         now = time.time()
         with self.db:
@@ -109,8 +117,9 @@ class State:
                 outcome = "changed"
             if document and sha:
                 supersedes = old.sha256 if outcome == "changed" else ""
-                self.db.execute("INSERT OR IGNORE INTO documents (sha256, url, source, supersedes, first_seen)"
-                                " VALUES (?, ?, ?, ?, ?)", (sha, url, source, supersedes or "", now))
+                self.db.execute("INSERT OR IGNORE INTO documents (sha256, url, source, supersedes, first_seen,"
+                                " final_url) VALUES (?, ?, ?, ?, ?, ?)",
+                                (sha, url, source, supersedes or "", now, final_url if final_url != url else ""))
         return outcome
 
     def touch(self, url: str) -> None:
@@ -125,9 +134,30 @@ class State:
                 " ON CONFLICT(url) DO UPDATE SET status='failed', error=excluded.error, checked_at=excluded.checked_at",
                 (url, source, kind, error, time.time()))
 
-    def unparsed(self) -> list[tuple[str, str, str]]:
-        """(sha256, url, supersedes) of stored documents not yet in the dataset."""
-        return list(self.db.execute("SELECT sha256, url, supersedes FROM documents WHERE parsed = 0 ORDER BY first_seen"))
+    def unparsed(self) -> list[tuple[str, str, str, str]]:
+        """(sha256, url, supersedes, final_url) of stored documents not yet in the dataset. A
+        document superseding one that only repeated its predecessor supersedes that predecessor."""
+        return self._documents("parsed = 0")
+
+    def in_dataset(self) -> list[tuple[str, str, str, str]]:
+        """(sha256, url, supersedes, final_url) of the documents the dataset holds (for a re-parse)."""
+        return self._documents("parsed = 1 AND same_as = ''")
+
+    def _documents(self, where: str) -> list[tuple[str, str, str, str]]:
+        same = dict(self.db.execute("SELECT sha256, same_as FROM documents WHERE same_as != ''"))
+        rows = []
+        for sha, url, supersedes, final_url in self.db.execute(
+                f"SELECT sha256, url, supersedes, final_url FROM documents WHERE {where} ORDER BY first_seen"):
+            while supersedes in same:
+                supersedes = same[supersedes]
+            rows.append((sha, url, supersedes, final_url))
+        return rows
+
+    def mark_same(self, pairs: list[tuple[str, str]]) -> None:
+        """(sha256, report_id) pairs: documents whose parsed content repeats the report_id's, so
+        they are not a new version of it (a page's visit counter changed, nothing else)."""
+        with self.db:
+            self.db.executemany("UPDATE documents SET same_as = ? WHERE sha256 = ?", [(r, s) for s, r in pairs])
 
     def mark_parsed(self, shas: list[str]) -> None:
         with self.db:

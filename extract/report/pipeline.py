@@ -12,6 +12,7 @@ from parsers import ParseError
 
 from .. import __version__
 from .checks import CheckResult, run_checks
+from .content import content_digest
 from ..contract import PANDAS_DTYPES, TABLES
 from .metadata import extract_metadata
 from .normalize import clean
@@ -42,6 +43,8 @@ class Report:
     error: str = ""
     parser_version: str = __version__
     supersedes: str = ""
+    redirected_to: str = ""
+    latest: bool = True  # the dataset writer clears it when a later version supersedes this one
     cells: list[MatchedCell] = field(default_factory=list)
     sections: list[FoundSection] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
@@ -49,6 +52,11 @@ class Report:
     @property
     def n_cells(self) -> int:
         return len(self.cells)
+
+    @property
+    def content_sha256(self) -> str:
+        """SHA-256 of what the report says (cells, statements, sections' text), "" when it failed."""
+        return content_digest(self) if self.status != "failed" else ""
 
     @property
     def n_checks_failed(self) -> int:
