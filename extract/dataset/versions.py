@@ -33,7 +33,7 @@ def settle_versions(out: Path, run: str) -> None:
     if not new:
         return
     content: dict[str, str] = {}
-    wanted = pa.array(sorted({old for old, _ in new.values()} | set(new)))
+    wanted = pa.array(sorted({old for old, _ in new.values()} | set(new)), pa.string())
     for part in _parts(folder):
         table = pq.read_table(part, columns=["report_id", "content_sha256"])
         table = table.filter(pc.is_in(table.column("report_id"), value_set=wanted))
@@ -59,7 +59,7 @@ def settle_versions(out: Path, run: str) -> None:
     repointed = {rid: kept_version(old) for rid, (old, _) in new.items()
                  if rid not in dropped and kept_version(old) != old}
     superseded = {kept_version(old) for rid, (old, _) in new.items() if rid not in dropped}
-    touched = pa.array(sorted(superseded | set(repointed)))
+    touched = pa.array(sorted(superseded | set(repointed)), pa.string())
     for part in _parts(folder):
         table = pq.read_table(part)
         hit = pc.is_in(table.column("report_id"), value_set=touched)

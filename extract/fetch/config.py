@@ -138,11 +138,12 @@ def _regex(value, where: str) -> re.Pattern | None:
 
 def _source(raw, where: str) -> Source:
     patterns = ("follow", "report_text", "report_url")
+    if isinstance(raw, dict) and isinstance(raw.get("name"), str) and raw["name"]:
+        where = f"{where} ({raw['name']})"
     values = _checked(Source, raw, where, skip=("start",) + patterns)
     name = values.get("name")
     if not name:
         raise ConfigError(f"{where}: a source needs a name")
-    where = f"{where} ({name})"
     start = raw.get("start")
     if isinstance(start, str):
         start = [start]
