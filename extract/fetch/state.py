@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,8 @@ class Store:
         target = self.path(sha)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{sha}.tmp-{os.getpid()}")
+            # one name per thread: two sources may store the same attachment at once
+            tmp = target.with_name(f".{sha}.tmp-{os.getpid()}-{threading.get_ident()}")
             with open(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
