@@ -98,7 +98,7 @@ def _nightly(args) -> int:
     parsed = None
     if args.command == "run":
         parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty(),
-                           reparse=args.reparse)
+                           reparse=args.reparse, echo=say)
         _say_failures(parsed, say)
         say(parsed.line())
     record = write_run_record(config.out, args.command, fetched, parsed)

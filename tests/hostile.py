@@ -15,6 +15,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from govsite import SiteServer
+
 Route = Callable[[BaseHTTPRequestHandler], None]
 
 
@@ -129,15 +131,13 @@ def _handler(routes: dict[str, Route]):
     return Handler
 
 
-class HostileServer:
+class HostileServer(SiteServer):
+    """Like govsite.SiteServer (url(), port, a with-block), serving `routes`."""
+
     def __init__(self, routes: dict[str, Route]) -> None:
         self.routes = routes
         self.httpd = _Server(routes)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.httpd.server_address[1]
 
     @property
     def hits(self) -> list[tuple[str, float]]:
@@ -149,17 +149,6 @@ class HostileServer:
 
     def paths(self) -> list[str]:
         return [p for p, _ in self.hits]
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def __enter__(self) -> "HostileServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def nightly_config(tmp, sources: list[dict], **fetch) -> str:

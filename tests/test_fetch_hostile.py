@@ -65,6 +65,26 @@ def test_an_endless_robots_txt_is_read_up_to_its_cap(tmp_path, capsys):
     assert code == 0
 
 
+def test_memory_stays_bounded_against_endless_servers(tmp_path):
+    """An endless robots.txt and an endless report without Content-Length, in a process of its
+    own so that its peak memory can be measured."""
+    routes = site(1, **{"/robots.txt": endless(b"Disallow: /nothing-here\n", first=b"User-agent: *\n"),
+                        "/r0.txt": endless("报告".encode() * 1000)})
+    with HostileServer(routes) as srv:
+        cfg = tmp_path / "nightly.toml"
+        cfg.write_text(nightly_config(tmp_path, [source(srv)], max_bytes=50_000_000, request_deadline=20.0), "utf-8")
+        code = ("import resource, sys; from extract.cli import main; rc = main(sys.argv[1:]); "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")
+        done = subprocess.run([sys.executable, "-c", code, "fetch", "--config", str(cfg)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert f"{srv.url('/r0.txt')}: over the size cap of 50000000 bytes" in done.stderr
+    peak_mb = int(done.stdout.split()[-1]) / 1024
+    print(f"peak {peak_mb:.0f} MB")
+    assert peak_mb < 500, peak_mb  # the cap is 50 MB: what is held is that, not the endless stream
+    assert srv.sent["/robots.txt"] < 20_000_000
+
+
 def test_a_robots_txt_answering_503_disallows_everything(tmp_path, capsys):
     with HostileServer(site(2, **{"/robots.txt": text("down", status=503)})) as srv:
         code, err = nightly(tmp_path, capsys, [source(srv)], retries=1)
@@ -213,6 +233,7 @@ def test_a_visit_counter_changing_nightly_makes_no_new_version(tmp_path, capsys)
             assert code == 0, err
         assert srv.paths().count("/r0.txt") == 3  # new bytes every night
         assert "0 new, 1 changed, 1 unchanged" in err
+        assert "1 changed documents say what their version in the dataset says (a visit counter" in err
         rows = reports(tmp_path)
         assert len(rows) == 2 and rows["latest"].all()
         cells = pd.read_parquet(tmp_path / "output" / "cells.parquet")

@@ -86,7 +86,7 @@ def fetch_all(config: Config, echo=print) -> FetchSummary:
     return summary
 
 
-def parse_new(config: Config, workers: int, progress: bool, reparse: bool = False):
+def parse_new(config: Config, workers: int, progress: bool, reparse: bool = False, echo=print):
     """Parse the stored documents that are not in the dataset yet (with `reparse`: every stored
     document the dataset holds, again), with their URLs, the URL they redirected to and the
     report they supersede; returns the RunSummary. A new document whose parsed content repeats
@@ -103,7 +103,11 @@ def parse_new(config: Config, workers: int, progress: bool, reparse: bool = Fals
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
         summary = parse_documents(items, settings, supersedes, redirected_to=redirected)
         held = existing_ids(config.out) if supersedes else set()
-        state.mark_same([(sha, old) for sha, old in supersedes.items() if sha not in held])
+        repeats = [(sha, old) for sha, old in supersedes.items() if sha not in held]
+        state.mark_same(repeats)
+        if repeats:
+            echo(f"{len(repeats)} changed documents say what their version in the dataset says (a visit "
+                 "counter or other page furniture changed): not new versions")
         # Only once the dataset holds them: a run killed before this parses them again.
         state.mark_parsed([sha for sha, _, _, _ in pending])
         return summary
