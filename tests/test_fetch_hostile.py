@@ -352,3 +352,26 @@ def test_a_closed_pipe_does_not_stop_the_crawl(tmp_path):
     db = sqlite3.connect(tmp_path / "output" / "state.sqlite")
     assert db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 5
     assert list((tmp_path / "output" / "runs").glob("*-fetch.json"))
+
+
+def test_ctrl_c_ends_requests_in_flight_at_once(tmp_path):
+    """A request held by a dripping server does not keep an interrupted run waiting for its deadline."""
+    import os
+    import signal
+
+    routes = site(3, **{f"/r{i}.txt": drip(report(i).encode(), every=0.5) for i in range(3)})
+    with HostileServer(routes) as srv:
+        cfg = tmp_path / "nightly.toml"
+        cfg.write_text(nightly_config(tmp_path, [source(srv, "a"), source(srv, "b", start=[srv.url(LISTING + "?b")])],
+                                      timeout=5.0, request_deadline=60.0), "utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "extract", "fetch", "--config", str(cfg)], cwd=ROOT,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not srv.sent["/r0.txt"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert srv.sent["/r0.txt"], "the dripping report was never requested"
+        sent_at = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=30)
+        assert time.monotonic() - sent_at < 5
+    assert proc.returncode != 0

@@ -113,9 +113,9 @@ def _origin_key(url: str) -> str:
 class PoliteClient:
     def __init__(self, settings: FetchSettings, transport: httpx.BaseTransport | None = None) -> None:
         self.settings = settings
+        self.transport = transport or deadline.DeadlineTransport()
         self.http = httpx.Client(headers={"User-Agent": settings.user_agent}, timeout=settings.timeout,
-                                 follow_redirects=False, trust_env=False,
-                                 transport=transport or deadline.DeadlineTransport())
+                                 follow_redirects=False, trust_env=False, transport=self.transport)
         self.run_ends = time.monotonic() + settings.run_deadline
         self.stop = threading.Event()  # set to end the run early (Ctrl-C): no request is started
         self._robots: dict[str, Robots] = {}
@@ -126,6 +126,12 @@ class PoliteClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def abort(self) -> None:
+        """Stop: no request is started, and those in flight end now (Ctrl-C, SIGTERM)."""
+        self.stop.set()
+        if isinstance(self.transport, deadline.DeadlineTransport):
+            self.transport.abort()
 
     # -- politeness -----------------------------------------------------------------------
     def robots(self, url: str, origins: frozenset[Origin]) -> Robots:

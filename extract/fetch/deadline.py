@@ -8,7 +8,9 @@ The thread's deadline lives in a thread-local, so one client serves many crawlin
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
+import weakref
 import time
 from typing import Iterator
 
@@ -69,13 +71,31 @@ class _Stream(httpcore.NetworkStream):
 class _Backend(httpcore.NetworkBackend):
     def __init__(self) -> None:
         self.inner = httpcore.SyncBackend()
+        self.open: weakref.WeakSet[_Stream] = weakref.WeakSet()
+
+    def _opened(self, inner: httpcore.NetworkStream) -> _Stream:
+        stream = _Stream(inner)
+        self.open.add(stream)
+        return stream
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return _Stream(self.inner.connect_tcp(host, port, _wait(timeout, httpcore.ConnectTimeout),
-                                              local_address, socket_options))
+        return self._opened(self.inner.connect_tcp(host, port, _wait(timeout, httpcore.ConnectTimeout),
+                                                   local_address, socket_options))
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        return _Stream(self.inner.connect_unix_socket(path, _wait(timeout, httpcore.ConnectTimeout), socket_options))
+        return self._opened(self.inner.connect_unix_socket(path, _wait(timeout, httpcore.ConnectTimeout),
+                                                           socket_options))
+
+    def abort(self) -> None:
+        """Shut every open connection down: a thread waiting on one wakes up with an error now
+        (closing a socket would not wake it)."""
+        for stream in list(self.open):
+            sock = stream.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)
@@ -87,5 +107,10 @@ class DeadlineTransport(httpx.HTTPTransport):
     def __init__(self) -> None:
         super().__init__(trust_env=False)
         # httpx takes no network backend, so its pool is replaced by one that has ours.
+        self.backend = _Backend()
         self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
-                                             network_backend=_Backend())
+                                             network_backend=self.backend)
+
+    def abort(self) -> None:
+        """End the requests in flight in every thread (Ctrl-C, SIGTERM)."""
+        self.backend.abort()

@@ -76,7 +76,7 @@ def fetch_all(config: Config, echo=print) -> FetchSummary:
             echo(done[futures[future]].line())
         summary.sources = [done[s.name] for s in config.sources]
     except BaseException:
-        client.stop.set()  # Ctrl-C: the threads start no new request
+        client.abort()  # Ctrl-C: the threads' requests end, and they start no new one
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
