@@ -193,7 +193,7 @@ def test_max_reports_caps_the_reports_fetched_per_source(tmp_path, capsys):
 
 
 def test_a_slow_source_does_not_delay_the_others(tmp_path, capsys):
-    slow_routes = site(4, **{"/robots.txt": text("User-agent: *\nCrawl-delay: 0.5\n")})
+    slow_routes = site(4, **{"/robots.txt": text("User-agent: *\nCrawl-delay: 1\n")})
     with HostileServer(slow_routes) as slow, HostileServer(site(4)) as fast:
         code, err = nightly(tmp_path, capsys, [source(slow, "slow"), source(fast, "fast")])
     fast_done = max(t for _, t in fast.hits)

@@ -153,11 +153,15 @@ class PoliteClient:
         return [r.note for k, r in sorted(self._robots.items()) if k in keys and r.note]
 
     def _fetch_robots(self, url: str, origins: frozenset[Origin]) -> Robots:
-        """RFC 9309 §2.3: a 2xx is parsed (its first 500 kB); up to five redirects are followed
+        """RFC 9309 §2.3: a 2xx is parsed (its first 500 KiB); up to five redirects are followed
         (within the source's sites); a 4xx means no rules; a 5xx, or no answer at all, means
         everything is disallowed."""
         parts = urlsplit(url)
-        current = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        first = current = f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+        def unreachable(why: str) -> Robots:
+            return Robots(disallow_all=True, note=f"robots.txt {current}: {why}, so nothing is fetched "
+                                                  "(RFC 9309: unreachable disallows all)")
         for _ in range(MAX_REDIRECTS + 1):
             try:
                 resp = self._with_retries(current, {})
@@ -167,8 +171,7 @@ class PoliteClient:
             except SourceStopped:
                 raise
             except FetchError as exc:
-                return Robots(disallow_all=True, note=f"robots.txt {current}: {exc.message}, so nothing is "
-                                                      "fetched (RFC 9309: unreachable disallows all)")
+                return unreachable(exc.message)
             status = resp.status_code
             if status in REDIRECTS and resp.headers.get("location"):
                 resp.close()
@@ -183,15 +186,14 @@ class PoliteClient:
                     try:
                         body = self._read_capped(current, resp, ROBOTS_CAP, truncate=True)
                     except FetchError as exc:
-                        return Robots(disallow_all=True, note=f"robots.txt {current}: {exc.message}, so nothing "
-                                                              "is fetched (RFC 9309: unreachable disallows all)")
+                        return unreachable(exc.message)
                     return Robots(Protego.parse(body.decode("utf-8", errors="replace")))
             finally:
                 resp.close()
             if 400 <= status < 500:
                 return Robots(note=f"robots.txt {current}: HTTP {status}, so everything is allowed (RFC 9309)")
             return Robots(disallow_all=True, note=f"robots.txt {current}: HTTP {status}, so nothing is fetched")
-        return Robots(note=f"robots.txt {url}: more than {MAX_REDIRECTS} redirects, so it counts as missing "
+        return Robots(note=f"robots.txt {first}: more than {MAX_REDIRECTS} redirects, so it counts as missing "
                            "and everything is allowed (RFC 9309)")
 
     def _wait_turn(self, url: str) -> None:
