@@ -2,7 +2,8 @@
 
 Exit status: 0 when every document parsed (ok or partial), 1 when some failed, 2 on a usage
 or configuration error (or when the dataset cannot be written), 3 (fetch, run) when no document
-failed but a site did not serve what it lists, 130 when interrupted (Ctrl-C; --resume carries on). One summary line goes to stderr at the end of every run.
+failed but a site did not serve what it lists, 130 when interrupted (Ctrl-C; --resume carries on).
+One summary line goes to stderr at the end of every run.
 """
 from __future__ import annotations
 
@@ -109,6 +110,7 @@ def _nightly(args) -> int:
 
 
 def _say_failures(summary, say) -> None:
+    # The lines `_parse` prints for the documents that failed.
     for source, error in summary.failures[:20]:
         say(f"failed: {source}: {error}")
     if len(summary.failures) > 20:
@@ -149,7 +151,10 @@ def _parse(args) -> int:
         print(f"\nextract: interrupted after {exc.summary.documents} documents were written to {args.out}; "
               "run the same command with --resume to parse the rest", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _say_failures(summary, lambda line: print(line, file=sys.stderr))
+    for source, error in summary.failures[:20]:
+        print(f"failed: {source}: {error}", file=sys.stderr)
+    if len(summary.failures) > 20:
+        print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
     print(summary.line(), file=sys.stderr)
     return EXIT_FAILED if summary.failed else EXIT_OK
 
