@@ -144,13 +144,16 @@ class PoliteClient:
                 robots = self._fetch_robots(url, origins)
                 if robots.note:
                     log.info("%s", robots.note)
-                self._robots[key] = robots
+                with self._lock:
+                    self._robots[key] = robots
             return self._robots[key]
 
     def robots_notes(self, origins: frozenset[Origin]) -> list[str]:
         """What was unusual about the robots.txt of these origins (for the source's line)."""
         keys = {f"{s}://{h}:{p}" for s, h, p in origins}
-        return [r.note for k, r in sorted(self._robots.items()) if k in keys and r.note]
+        with self._lock:  # other threads add origins meanwhile
+            known = sorted(self._robots.items())
+        return [r.note for k, r in known if k in keys and r.note]
 
     def _fetch_robots(self, url: str, origins: frozenset[Origin]) -> Robots:
         """RFC 9309 §2.3: a 2xx is parsed (its first 500 KiB); up to five redirects are followed
