@@ -54,11 +54,25 @@ class MatchedCell:
 
 
 @dataclass
+class CollapsedRow:
+    """A row given fewer values than it has cells (runs of equal cells may have been collapsed):
+    its unplaced cells in printed order, the values received, and the problem reported for it.
+    `collapsed.place_collapsed` places those the identities decide."""
+
+    cells: list[MatchedCell]
+    values: list[Token]
+    problem: str
+    what: str  # "applications: row '(七)总计'", for the report's error
+
+
+@dataclass
 class TableMatch:
     key: str
     template: str = ""
     cells: list[MatchedCell] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    collapsed: list[CollapsedRow] = field(default_factory=list)
+    received: list[list[Token]] = field(default_factory=list)  # each row's values as printed
 
     @property
     def found(self) -> bool:
@@ -439,6 +453,7 @@ class _Matcher:
                 continue
             cols, printed = columns(r)
             at_end = r.closed_by == "end"
+            match.received.append([t for t in r.values if t.kind != "filler"])
             if r.key:
                 seen.add(r.key)
                 row_key, flags = r.key, []
@@ -470,8 +485,12 @@ class _Matcher:
                 else:
                     match.problems.append(
                         f"{match.key}: row '{r.label.text}': {shown!r} does not fit {len(cols)} columns; left null")
-                for c in cols:
-                    match.cells.append(self._cell(spec, row_key, c, None, r, printed, flags + ["unplaced"]))
+                row_cells = [self._cell(spec, row_key, c, None, r, printed, flags + ["unplaced"]) for c in cols]
+                match.cells.extend(row_cells)
+                received = [t for t in r.values if t.kind != "filler"]
+                if 0 < len(received) < len(cols) and r.key:
+                    match.collapsed.append(CollapsedRow(row_cells, received, match.problems[-1],
+                                                        f"{match.key}: row '{r.label.text}'"))
                 continue
             if at_end and len(placed) < len(cols):
                 match.problems.append(f"{match.key}: document ends inside row '{r.label.text}'")
@@ -519,8 +538,10 @@ class _Matcher:
             return
         n = len(spec.rows) * len(spec.cols)
         placed = _fit(self.t4_values, n, self.t4_at_end)
+        received = [t for t in self.t4_values if t.kind != "filler"]
+        match.received.append(received)
         if placed is None:
-            shown = " ".join(t.text or "∅" for t in self.t4_values if t.kind != "filler")
+            shown = " ".join(t.text or "∅" for t in received)
             match.problems.append(f"{T4}: {shown!r} does not fit the {n} cells of the table; left null")
         elif len(placed) < n:
             match.problems.append(f"{T4}: document ends inside the table")
@@ -537,6 +558,8 @@ class _Matcher:
                 if label is None:
                     cell.row_label = row.label
                 match.cells.append(cell)
+        if placed is None and 0 < len(received) < n:
+            match.collapsed.append(CollapsedRow(match.cells[-n:], received, match.problems[-1], T4))
 
     def _template_of(self, match: TableMatch, spec: TableSpec) -> str:
         markers = set()

@@ -1,0 +1,98 @@
+"""Rows whose runs of equal cells were collapsed, placed by the identities (勾稽关系).
+
+Some crawlers drop a line that repeats the line before it, so a row printed `19 0 0 1 0 0 20`
+arrives as `19 0 1 0 20`. The row alone cannot say where the runs were; the identities often
+can. Every way of widening the runs back to the row's width is tried, and the values are placed
+only when exactly one of them satisfies every identity that involves the row (at least one such
+identity must be assessable); those cells are flagged `placed_by_identity`. Otherwise the row
+stays null and flagged `unplaced`, as any row that does not fit. Nothing is guessed.
+
+A short row is read as collapsed only in a document that shows this damage: no row of it
+prints two equal neighbours (a document that does has not lost its repeats), and some short
+row of two or more values is explained by widening. A row of a single value is otherwise just
+as well a row that printed only one cell (real-011 prints only 总计, its other cells blank).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from itertools import combinations
+from math import comb
+
+from .checks import run_checks
+from .schema import Schema
+from .templates import CollapsedRow, TableMatch, Token
+from .values import parse_value
+
+log = logging.getLogger(__name__)
+
+MAX_PLACEMENTS = 20000  # ways to widen a row's runs; beyond this the row stays null
+FLAG = "placed_by_identity"
+
+
+def widenings(n_values: int, width: int):
+    """Every way to give n runs lengths of at least 1 that add up to `width`."""
+    for cuts in combinations(range(1, width), n_values - 1):
+        bounds = (0, *cuts, width)
+        yield [bounds[i + 1] - bounds[i] for i in range(n_values)]
+
+
+def place_collapsed(tables: dict[str, TableMatch], schema: Schema) -> None:
+    """Place the collapsed rows of each table that the identities decide (in place)."""
+    rows = [(m, r) for m in tables.values() for r in m.collapsed]
+    if not rows or _repeats_printed(tables):
+        return
+    if not any(len(r.values) >= 2 and _placements(m, r, schema, 1) for m, r in rows):
+        return
+    placed_any = True
+    while rows and placed_any:  # a row placed may make another row's identities assessable
+        placed_any = False
+        for match, row in list(rows):
+            found = _placements(match, row, schema, 2)
+            if len(found) != 1:
+                continue
+            for cell, tok in zip(row.cells, found[0]):
+                cell.value, cell.raw = parse_value(tok.text).value, tok.text
+                cell.flags = [f for f in cell.flags if f != "unplaced"] + [FLAG]
+                cell.page = tok.page or cell.page
+            shown = " ".join(t.text for t in row.values)
+            match.problems[match.problems.index(row.problem)] = (
+                f"{row.what}: collapsed runs {shown!r} placed by the identities")
+            rows.remove((match, row))
+            placed_any = True
+
+
+def _repeats_printed(tables: dict[str, TableMatch]) -> bool:
+    """Whether some row prints two equal neighbouring values (so repeats were not dropped)."""
+    for match in tables.values():
+        for values in match.received:
+            numbers = [parse_value(t.text).value for t in values]
+            if any(a is not None and a == b for a, b in zip(numbers, numbers[1:])):
+                return True
+    return False
+
+
+def _placements(match: TableMatch, row: CollapsedRow, schema: Schema, limit: int) -> list[list[Token]]:
+    """Widenings of the row that satisfy every identity they make assessable (up to `limit`)."""
+    width, n = len(row.cells), len(row.values)
+    numbers = [parse_value(t.text).value for t in row.values]
+    if not 0 < n < width or any(v is None for v in numbers) or comb(width - 1, n - 1) > MAX_PLACEMENTS:
+        return []
+    if any(a == b for a, b in zip(numbers, numbers[1:])):
+        return []  # two equal neighbours were not collapsed: not this kind of damage
+    before = {c.check: c.status for c in run_checks(match.cells, schema)}
+    at = {id(c): i for i, c in enumerate(match.cells)}
+    found: list[list[Token]] = []
+    for lengths in widenings(n, width):
+        values = [tok for tok, k in zip(row.values, lengths) for _ in range(k)]
+        trial = list(match.cells)
+        for cell, tok in zip(row.cells, values):
+            trial[at[id(cell)]] = dataclasses.replace(cell, value=parse_value(tok.text).value, raw=tok.text,
+                                                      flags=[])
+        now = [c for c in run_checks(trial, schema)
+               if before.get(c.check) == "not_assessable" and c.status != "not_assessable"]
+        if now and all(c.status == "pass" for c in now):
+            found.append(values)
+            if len(found) >= limit:
+                break
+    return found
