@@ -60,14 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from .console import quiet_on_broken_pipe
+
     if args.command == "parse":
         return _parse(args)
     if args.command in ("fetch", "run"):
         return _nightly(args)
-    return _show(args)
+    return quiet_on_broken_pipe(lambda: _show(args))  # `extract show FILE | head` ends quietly
 
 
 def _nightly(args) -> int:
+    from .console import echo, safe
     from .fetch import ConfigError, fetch_all, load_config, parse_new, write_run_record
     from .fetch.nightly import echo_stderr
 
@@ -76,17 +79,18 @@ def _nightly(args) -> int:
     except ConfigError as exc:
         print(f"extract: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    fetched = fetch_all(config, echo=echo_stderr)
+    # Console output never stops the crawl: `extract fetch … | head` only stops the printing.
+    fetched = fetch_all(config, echo=safe(echo_stderr))
     for s in fetched.sources:
         for err in s.errors:
-            print(f"failed: [{s.name}] {err['url']}: {err['error']}", file=sys.stderr)
-    print(fetched.line(), file=sys.stderr)
+            echo(f"failed: [{s.name}] {err['url']}: {err['error']}", sys.stderr)
+    echo(fetched.line(), sys.stderr)
     parsed = None
     if args.command == "run":
         parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
-        print(parsed.line(), file=sys.stderr)
+        echo(parsed.line(), sys.stderr)
     record = write_run_record(config.out, args.command, fetched, parsed)
-    print(f"run record: {record}", file=sys.stderr)
+    echo(f"run record: {record}", sys.stderr)
     return EXIT_FAILED if fetched.failed or (parsed is not None and parsed.failed) else EXIT_OK
 
 
