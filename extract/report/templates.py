@@ -37,6 +37,7 @@ class Token:
     # None for a paragraph or a one-column grid (one cell per line), which say nothing about
     # which cells share a printed row.
     line: tuple[int, int] | None = None
+    clipped: bool = False  # a cell of a table cut off at the page's right edge
 
 
 @dataclass
@@ -108,7 +109,7 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
                     out.append(Token(swallowed.group("label"), "text", page, where, line))
                     out.append(Token(swallowed.group("value"), "value", page, where, line))
                     continue
-                out.append(Token(text, kind, page, where, line))
+                out.append(Token(text, kind, page, where, line, block.clipped))
             continue
         text = block.text.strip()
         if bi in heading_blocks or isinstance(block, Heading):
@@ -381,6 +382,7 @@ class _Matcher:
         out = {T2: TableMatch(T2), T3: TableMatch(T3), T4: TableMatch(T4)}
         self._resolve_rows(out[T2], self._t2_columns)
         self._resolve_rows(out[T3], self._t3_columns)
+        self._add_not_printed(out[T3])
         self._resolve_t4(out[T4])
         out[T2].template = self._template_of(out[T2], self.specs[T2])
         out[T3].template = self._t3_template(out[T3])
@@ -390,7 +392,33 @@ class _Matcher:
         spec = self.specs[T3]
         printed = {k: tok.text for tok, k in self.t3_header}
         cols = [c.key for c in spec.cols if not c.optional or c.key in printed]
-        return cols, printed
+        cut = self._t3_not_printed(cols, printed)
+        return (cols[: len(cols) - len(cut)] if cut else cols), printed
+
+    def _t3_not_printed(self, cols: list[str], printed: dict[str, str]) -> list[str]:
+        """The columns of table 三 that a print cut off at the page edge: its header is clipped
+        and prints exactly the first columns, in order."""
+        if not any(tok.clipped for tok, _ in self.t3_header):
+            return []
+        k = len(printed)
+        return cols[k:] if 0 < k < len(cols) and set(printed) == set(cols[:k]) else []
+
+    def _add_not_printed(self, match: TableMatch) -> None:
+        """Every row of table 三 gets its cut-off columns as null cells flagged not_printed."""
+        spec = self.specs[T3]
+        printed = {k: tok.text for tok, k in self.t3_header}
+        cut = self._t3_not_printed([c.key for c in spec.cols if not c.optional or c.key in printed], printed)
+        if not cut:
+            return
+        out: list[MatchedCell] = []
+        for i, c in enumerate(match.cells):
+            out.append(c)
+            if i + 1 == len(match.cells) or match.cells[i + 1].row != c.row:
+                out.extend(MatchedCell(T3, c.row, col, None, "", c.row_label, spec.col(col).label, "",
+                                       ["not_printed"], c.page) for col in cut)
+        match.cells = out
+        match.problems.append(f"{T3}: columns {', '.join(spec.col(col).label for col in cut)} not printed "
+                              "(the table is cut off at the page edge); left null")
 
     def _t2_columns(self, row: _Row) -> tuple[list[str] | None, dict[str, str]]:
         spec = self.specs[T2]
