@@ -42,15 +42,28 @@ def place_collapsed(tables: dict[str, TableMatch], schema: Schema) -> None:
     rows = [(m, r) for m in tables.values() for r in m.collapsed]
     if not rows or _repeats_printed(tables):
         return
-    if not any(len(r.values) >= 2 and _placements(m, r, schema, 1) for m, r in rows):
+    before: dict[int, dict[str, str]] = {}  # each table's check statuses, until a row is placed
+    tried: dict[int, list] = {}  # a row's placements, until a row of its table is placed
+
+    def placements(match: TableMatch, row: CollapsedRow) -> list[list[Token]]:
+        if id(match) not in before:
+            before[id(match)] = {c.check: c.status for c in run_checks(match.cells, schema)}
+        if id(row) not in tried:
+            tried[id(row)] = _placements(match, row, schema, before[id(match)], 2)
+        return tried[id(row)]
+
+    if not any(len(r.values) >= 2 and placements(m, r) for m, r in rows):
         return
     placed_any = True
     while rows and placed_any:  # a row placed may make another row's identities assessable
         placed_any = False
         for match, row in list(rows):
-            found = _placements(match, row, schema, 2)
+            found = placements(match, row)
             if len(found) != 1:
                 continue
+            before.pop(id(match))
+            for other in match.collapsed:
+                tried.pop(id(other), None)
             for cell, tok in zip(row.cells, found[0]):
                 cell.value, cell.raw = parse_value(tok.text).value, tok.text
                 cell.flags = [f for f in cell.flags if f != "unplaced"] + [FLAG]
@@ -72,23 +85,27 @@ def _repeats_printed(tables: dict[str, TableMatch]) -> bool:
     return False
 
 
-def _placements(match: TableMatch, row: CollapsedRow, schema: Schema, limit: int) -> list[list[Token]]:
-    """Widenings of the row that satisfy every identity they make assessable (up to `limit`)."""
+def _placements(match: TableMatch, row: CollapsedRow, schema: Schema, before: dict[str, str],
+                limit: int) -> list[list[Token]]:
+    """Widenings of the row that satisfy every identity they make assessable (up to `limit`);
+    `before` is the status of each check with the row unplaced."""
     width, n = len(row.cells), len(row.values)
     numbers = [parse_value(t.text).value for t in row.values]
     if not 0 < n < width or any(v is None for v in numbers) or comb(width - 1, n - 1) > MAX_PLACEMENTS:
         return []
     if any(a == b for a, b in zip(numbers, numbers[1:])):
         return []  # two equal neighbours were not collapsed: not this kind of damage
-    before = {c.check: c.status for c in run_checks(match.cells, schema)}
     at = {id(c): i for i, c in enumerate(match.cells)}
     found: list[list[Token]] = []
     for lengths in widenings(n, width):
         values = [tok for tok, k in zip(row.values, lengths) for _ in range(k)]
+        widened = [dataclasses.replace(cell, value=parse_value(tok.text).value, raw=tok.text, flags=[])
+                   for cell, tok in zip(row.cells, values)]
+        if any(c.status == "fail" for c in run_checks(widened, schema)):
+            continue  # the row's own identities (its total) already rule it out
         trial = list(match.cells)
-        for cell, tok in zip(row.cells, values):
-            trial[at[id(cell)]] = dataclasses.replace(cell, value=parse_value(tok.text).value, raw=tok.text,
-                                                      flags=[])
+        for cell, new in zip(row.cells, widened):
+            trial[at[id(cell)]] = new
         now = [c for c in run_checks(trial, schema)
                if before.get(c.check) == "not_assessable" and c.status != "not_assessable"]
         if now and all(c.status == "pass" for c in now):
