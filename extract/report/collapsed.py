@@ -54,6 +54,8 @@ def place_collapsed(tables: dict[str, TableMatch], schema: Schema) -> None:
 
     if not any(len(r.values) >= 2 and placements(m, r) for m, r in rows):
         return
+    failing = {id(m): _failing(m, schema) for m, _ in rows}
+    undo: dict[int, list] = {}  # what each table's placements changed, to take them back
     placed_any = True
     while rows and placed_any:  # a row placed may make another row's identities assessable
         placed_any = False
@@ -64,6 +66,9 @@ def place_collapsed(tables: dict[str, TableMatch], schema: Schema) -> None:
             before.pop(id(match))
             for other in match.collapsed:
                 tried.pop(id(other), None)
+            undo.setdefault(id(match), []).append(
+                (match, row.problem, len(match.problems) and match.problems.index(row.problem),
+                 [(c, c.value, c.raw, c.flags, c.page) for c in row.cells]))
             for cell, tok in zip(row.cells, found[0]):
                 cell.value, cell.raw = parse_value(tok.text).value, tok.text
                 cell.flags = [f for f in cell.flags if f != "unplaced"] + [FLAG]
@@ -73,6 +78,19 @@ def place_collapsed(tables: dict[str, TableMatch], schema: Schema) -> None:
                 f"{row.what}: collapsed runs {shown!r} placed by the identities")
             rows.remove((match, row))
             placed_any = True
+    # Placed together, the rows must break no identity of their table that held before: rows
+    # that were given another row's values (labels and values apart) would. Then none is placed.
+    for changes in undo.values():
+        match = changes[0][0]
+        if _failing(match, schema) - failing[id(match)]:
+            for _, problem, at, cells in changes:
+                match.problems[at] = problem
+                for cell, value, raw, flags, page in cells:
+                    cell.value, cell.raw, cell.flags, cell.page = value, raw, flags, page
+
+
+def _failing(match: TableMatch, schema: Schema) -> set[str]:
+    return {c.check for c in run_checks(match.cells, schema) if c.status == "fail"}
 
 
 def _repeats_printed(tables: dict[str, TableMatch]) -> bool:

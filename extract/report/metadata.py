@@ -31,6 +31,7 @@ _TITLE = re.compile(r"政府信息公开|政务公开")
 _TITLE_END = re.compile(r"(?:年度|年)?(?:工作)?(?:年度)?(?:报告|年报)\s*$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PERIOD = re.compile(r"统计(?:期限|周期|时限|时间|区间|范围)[^。；]{0,12}?((?:19|20)\d{2})\s*年")
+_YEAR_ALONE = re.compile(r"^\s*(?:19|20)\d{2}\s*$")
 _DATE_LINE = re.compile(r"^\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*$")
 _SELF = {"局": "局", "委": "委", "厅": "厅", "办": "办", "区": "区人民政府", "县": "县人民政府",
          "市": "市人民政府", "镇": "镇人民政府", "乡": "乡人民政府", "街道": "街道办事处", "中心": "中心"}
@@ -89,14 +90,21 @@ def field_of(line: str) -> tuple[str, str, str] | None:
 
 
 def _title_lines(paras: list[str]) -> list[str]:
-    """The opening lines that can hold the title: field lines give their value, or nothing."""
-    out = []
+    """The opening lines that can hold the title: field lines give their value, or nothing; a
+    year on a line of its own (crawler text: "三明市" / "2022" / "年政府信息公开…") is joined
+    to the lines around it."""
+    out: list[str] = []
     for p in paras:
         f = field_of(p)
-        if f is None:
+        if f is not None:
+            if f[0] not in ("title", "body") or not f[2]:
+                continue
+            p = f[2]
+        if out and (_YEAR_ALONE.match(out[-1]) and p.startswith("年")
+                    or _YEAR_ALONE.match(p) and len(out[-1]) <= 30 and "。" not in out[-1]):
+            out[-1] += p
+        else:
             out.append(p)
-        elif f[0] in ("title", "body") and f[2]:
-            out.append(f[2])
     return out
 
 

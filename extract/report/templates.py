@@ -24,7 +24,7 @@ PROSE_CHARS = 60
 _UNIT_IN_HEADER = re.compile(r"单位[:：]\s*([^)）\s]+)")
 # A label cell that swallowed the first value of its row ("本机关不掌握相关政府信息 1"), as
 # PDF→Markdown converters write a wrapped label.
-_LABEL_THEN_VALUE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）])\s+(?P<value>[-+]?\d[\d,，]*(?:\.\d+)?)$")
+_LABEL_THEN_VALUE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”’」』\"])\s+(?P<value>[-+]?\d[\d,，]*(?:\.\d+)?)$")
 
 
 @dataclass
