@@ -96,3 +96,34 @@ def test_agency_from_metadata_grid_when_the_title_names_none():
     doc = Document(blocks=[grid, Paragraph("2023年政府信息公开工作年度报告"), Paragraph("一、总体情况")], format="html")
     m = extract_metadata(doc)
     assert (m.title, m.agency, m.year) == ("2023年政府信息公开工作年度报告", "莆田市统计局", 2023)
+
+
+def test_agency_named_by_the_opening_sentence_when_there_is_no_title():
+    """Web-archive excerpts without their title line: the opening sentence names the report."""
+    import extract
+    from conftest import DOCS
+
+    assert extract.parse_file(DOCS / "real-025.txt").agency == "清远市教育局"  # 現公布清遠市教育局2024年度…
+    assert extract.parse_file(DOCS / "real-015.txt").agency == "穆寨街道办事处"  # 现将穆寨街道办事处2021年度…
+    # crawler text breaks the sentence anywhere: "现公布三明市人民政府" / "2022" / "年政府信息公开工作年度报告"
+    m = meta("栏目：政府信息公开年报\n正文：\n根据条例要求，现公布三明市人民政府\n2022\n年政府信息公开工作年度报告。\n一、总体情况\n")
+    assert m.agency == "三明市人民政府"
+    m = meta("根据条例，现将我办2022年度政府信息公开情况报告如下:\n一、总体情况\n")
+    assert m.agency == ""  # "我办" names no one
+
+
+def test_agency_and_date_under_the_title_at_the_top():
+    import extract
+    from conftest import DOCS
+
+    r = extract.parse_file(DOCS / "real-035.txt")  # 廣州市人民政府 / 2013年3月, then the body
+    assert (r.agency, r.year) == ("广州市人民政府", 2012)
+
+
+def test_breadcrumb_after_a_site_name_is_not_a_title():
+    """real-017: '中国政府网 山西省政府 忻州市政府' then '当前位置:首页 > 政府信息公开 > 公开年报'."""
+    import extract
+    from conftest import DOCS
+
+    r = extract.parse_file(DOCS / "real-017.txt")
+    assert (r.title, r.agency) == ("代县卫生健康局2024年政府信息公开工作年度报告", "代县卫生健康局")

@@ -31,6 +31,8 @@ _TITLE = re.compile(r"政府信息公开|政务公开")
 _TITLE_END = re.compile(r"(?:年度|年)?(?:工作)?(?:年度)?(?:报告|年报)\s*$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PERIOD = re.compile(r"统计(?:期限|周期|时限|时间|区间|范围)[^。；]{0,12}?((?:19|20)\d{2})\s*年")
+_INTRO = re.compile(r"(?:现予?公布|现将|现发布|特?发布|予以公布|编制了?|形成了?)《?(?P<agency>[\u4e00-\u9fff]{2,30}?)"
+                    r"(?:(?:19|20)\d{2}年度?)?(?:的)?(?:政府)?信息公开(?:工作)?(?:年度)?(?:报告|年报|情况|工作)")
 _YEAR_ALONE = re.compile(r"^\s*(?:19|20)\d{2}\s*$")
 _DATE_LINE = re.compile(r"^\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*$")
 _SELF = {"局": "局", "委": "委", "厅": "厅", "办": "办", "区": "区人民政府", "县": "县人民政府",
@@ -136,7 +138,7 @@ def _printed_title(paras: list[str]) -> str:
             return title
         if i + 1 < len(paras) and _TITLE.search(paras[i + 1]) and len(p) <= 20 and p.endswith(AGENCY_SUFFIXES):
             nxt = paras[i + 1]
-            if _TITLE_END.search(nxt) and len(nxt) <= 40:
+            if _TITLE_END.search(nxt) and len(nxt) <= 40 and ">" not in nxt and "位置" not in nxt:
                 return p + nxt  # agency on one line, "2023年政府信息公开工作年度报告" on the next
     return ""
 
@@ -170,16 +172,33 @@ def _is_place(name: str, place: _Place) -> bool:
     return rest == "" and bool(deepest) and name.endswith(deepest)
 
 
+def agency_from_intro(paras: list[str]) -> str:
+    """The agency the opening sentence names its report after: "现公布三明市人民政府2022年政府信息
+    公开工作年度报告", "发布《莆田市城市管理局2023年度…年度报告》", "现将穆寨街道办事处2021年度信息公开
+    工作的…报告如下". Lines are joined without spaces first: crawler text breaks them anywhere."""
+    opening = re.sub(r"\s+", "", "".join(paras[:30]))[:3000]
+    for m in _INTRO.finditer(opening):
+        agency = government_of_place(m.group("agency"))
+        if _agency_like(agency) and not agency.startswith(("我", "本")):
+            return agency
+    return ""
+
+
 def _agency_like(text: str) -> bool:
     return 3 <= len(text) <= 30 and text.endswith(AGENCY_SUFFIXES) and not re.search(r"[，,。；;：:、\d]", text)
 
 
 def agency_from_signature(paras: list[str]) -> str:
+    """The signature line at the end; or the agency and date printed under the title at the top
+    ("廣州市人民政府" / "2013年3月")."""
     tail = paras[-6:]
     for i in range(len(tail) - 1, -1, -1):
         p = tail[i].replace(" ", "")
         if _agency_like(p):
             return p
+    for p, nxt in zip(paras[:4], paras[1:5]):
+        if _agency_like(p.replace(" ", "")) and _DATE_LINE.match(nxt):
+            return p.replace(" ", "")
     return ""
 
 
@@ -297,8 +316,8 @@ def region_of(agency: str) -> tuple[str, str, str, str]:
 def extract_metadata(doc: Document) -> Metadata:
     paras = _paragraphs(doc)
     title = find_title(doc)
-    agency = (agency_from_title(title) if title else "") or agency_from_signature(paras) \
-        or agency_from_publisher(doc, paras) or agency_from_body(paras)
+    agency = (agency_from_title(title) if title else "") or agency_from_intro(paras) \
+        or agency_from_signature(paras) or agency_from_publisher(doc, paras) or agency_from_body(paras)
     province, city, county, adcode = region_of(agency)
     return Metadata(title=title, agency=agency, year=find_year(title, paras),
                     province=province, city=city, county=county, adcode=adcode)
