@@ -106,8 +106,8 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
                     kind = "value" if is_value_text(text) else "text"
                 swallowed = _LABEL_THEN_VALUE.match(text) if kind == "text" else None
                 if swallowed:
-                    out.append(Token(swallowed.group("label"), "text", page, where, line))
-                    out.append(Token(swallowed.group("value"), "value", page, where, line))
+                    out.append(Token(swallowed.group("label"), "text", page, where, line, block.clipped))
+                    out.append(Token(swallowed.group("value"), "value", page, where, line, block.clipped))
                     continue
                 out.append(Token(text, kind, page, where, line, block.clipped))
             continue
@@ -388,7 +388,8 @@ class _Matcher:
         out[T3].template = self._t3_template(out[T3])
         return out
 
-    def _t3_columns(self, row: _Row) -> tuple[list[str], dict[str, str]]:
+    def _t3_columns(self, row: _Row | None = None) -> tuple[list[str], dict[str, str]]:
+        """Table 三's columns that are printed (all, unless a print cut the last ones off)."""
         spec = self.specs[T3]
         printed = {k: tok.text for tok, k in self.t3_header}
         cols = [c.key for c in spec.cols if not c.optional or c.key in printed]
@@ -406,9 +407,9 @@ class _Matcher:
     def _add_not_printed(self, match: TableMatch) -> None:
         """Every row of table 三 gets its cut-off columns as null cells flagged not_printed."""
         spec = self.specs[T3]
-        printed = {k: tok.text for tok, k in self.t3_header}
-        cut = self._t3_not_printed([c.key for c in spec.cols if not c.optional or c.key in printed], printed)
-        if not cut:
+        shown, _ = self._t3_columns()
+        cut = [c.key for c in spec.cols if c.key not in shown and not c.optional]
+        if not cut or not shown:
             return
         out: list[MatchedCell] = []
         for i, c in enumerate(match.cells):
