@@ -127,3 +127,11 @@ def test_breadcrumb_after_a_site_name_is_not_a_title():
 
     r = extract.parse_file(DOCS / "real-017.txt")
     assert (r.title, r.agency) == ("代县卫生健康局2024年政府信息公开工作年度报告", "代县卫生健康局")
+
+
+def test_agency_in_the_body_whose_place_jieba_cuts_before_its_suffix():
+    """real-007: '光明区外事局' is cut '光明' '区' '外事局'; the report calls itself 我局."""
+    import extract
+    from conftest import DOCS
+
+    assert extract.parse_file(DOCS / "real-007.txt").agency == "光明区外事局"

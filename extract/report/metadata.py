@@ -257,8 +257,13 @@ def agency_from_body(paras: list[str]) -> str:
     words = [w for w in _jieba().cut(body) if w.strip()]
     found: Counter[str] = Counter()
     for i, w in enumerate(words):
-        if not _REGION_WORD.search(w) or len(w) < 2:
+        if not _REGION_WORD.search(w):
             continue
+        if len(w) < 2:
+            # jieba cuts some places before their suffix ("光明" "区"): join them back.
+            if not i or not re.fullmatch(r"[\u4e00-\u9fff]{2,6}", words[i - 1]):
+                continue
+            w = words[i - 1] + w
         name = w
         for nxt in words[i + 1 : i + 6]:
             if re.search(r"[^\u4e00-\u9fff]", nxt):
