@@ -67,11 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from .console import quiet_on_broken_pipe
+
     if args.command == "parse":
         return _parse(args)
     if args.command in ("fetch", "run"):
         return _nightly(args)
-    return _show(args)
+    return quiet_on_broken_pipe(lambda: _show(args))  # `extract show FILE | head` ends quietly
 
 
 def _nightly(args) -> int:

@@ -45,7 +45,9 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("row_label", "string", "the row label as printed in the document"),
         ("col_label", "string", "the column label as printed"),
         ("unit", "string", "unit printed in the header or the cell (万元, 元, 件…), else empty"),
-        ("flags", "string", "comma-separated: blank, dash, signed_text, unit_in_cell, unplaced, unmatched_row, not_a_number"),
+        ("flags", "string", "comma-separated: blank, dash, signed_text, unit_in_cell, unplaced, unmatched_row, not_a_number, "
+                            "placed_by_identity (a collapsed run placed because one placement alone satisfies "
+                            "the identities), not_printed (a column cut off at the page edge)"),
         ("page", "integer", "page number for paged formats, else null"),
     ],
     "sections": [

@@ -46,5 +46,6 @@ def read(data: bytes, name: str = "") -> Document:
 
         return read_html(data, name=name)
     raise UnsupportedFormat(
-        f"{fmt} documents are not supported by this version (text reports only)", source=name
+        f"{fmt} documents are not supported: the readers take HTML, PDF, DOCX, DOC/WPS and plain text",
+        source=name,
     )

@@ -49,6 +49,8 @@ class Table:
     n_cols: int = 0
     page: int | None = None
     _grid: list[list[Cell | None]] = field(default_factory=list, repr=False)
+    # The table runs off the page's right edge: columns after the last printed one are missing.
+    clipped: bool = False
 
     @classmethod
     def from_rows(cls, rows: list[list[Cell]], page: int | None = None) -> "Table":

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 
+from .clipping import cut_off_glyphs
 from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
 from .model import Block, Cell, Document, Heading, Paragraph, Table
 
@@ -292,6 +293,7 @@ class PageTable:
     x1: float
     bottom: float
     cells: list[RawCell]
+    clipped: bool = False  # runs off the page's right edge (parsers/clipping.py)
 
 
 def _covered(edges: list[dict], y: float, x0: float, x1: float, share: float = 0.6) -> bool:
@@ -435,7 +437,9 @@ def stitch(parts: list[PageTable]) -> Table:
             moved = _join_at_break(cells, moved, offset)
         cells.extend(moved)
         offset = max([c.bottom for c in cells] + [offset])
-    return grid_table(cells)
+    table = grid_table(cells)
+    table.clipped = any(part.clipped for part in parts)
+    return table
 
 
 _NEW_LABEL = re.compile(r"^\s*(?:[一二三四五六七八九十]{1,3}\s*[、.．]|[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|\d{1,2}\s*[.、．])")
@@ -768,10 +772,16 @@ class _Reader:
                 chars = [c for c in chars if not c["text"].startswith("(cid:")]
         chars = _fixed_chars(chars)
         tables = ruled_tables(page, no, chars)
+        slivers: set[int] = set()
+        for t in tables:  # pieces of columns cut off at the page edge are neither cells nor text
+            t.clipped, cut = cut_off_glyphs((t.x0, t.top, t.x1, t.bottom), _cluster([c.top for c in t.cells]),
+                                            chars, info["width"])
+            slivers.update(map(id, cut))
 
         def in_table(c):
             cx, cy = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
-            return any(t.x0 - 1 <= cx <= t.x1 + 1 and t.top - 1 <= cy <= t.bottom + 1 for t in tables)
+            return id(c) in slivers or any(t.x0 - 1 <= cx <= t.x1 + 1 and t.top - 1 <= cy <= t.bottom + 1
+                                           for t in tables)
 
         lines = make_lines([c for c in chars if not in_table(c)], no)
         items = [(t.top, "table", t) for t in tables] + [(ln.top, "line", ln) for ln in lines]

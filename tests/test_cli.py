@@ -198,3 +198,28 @@ def test_csv_files_left_from_an_earlier_run_are_reported_stale(tmp_path):
     assert "WARNING" in proc.stderr and "reports.csv" in proc.stderr and "--format both" in proc.stderr
     assert len(pd.read_parquet(out / "reports.parquet")) == 3
     assert len(pd.read_csv(out / "reports.csv", encoding="utf-8-sig")) == 2  # kept, as the warning says
+
+
+def test_show_into_a_closed_pipe_ends_quietly():
+    """`extract show FILE | head` ended with a BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "extract", "show", str(DOCS / "real-sanming-city-2022.txt")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # the reader has gone before the first line is written (`| head -0`)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err
+
+
+def test_console_echo_into_a_closed_pipe_goes_on(tmp_path):
+    from extract.console import safe
+
+    lines = []
+
+    def broken(text):
+        lines.append(text)
+        raise BrokenPipeError(32, "Broken pipe")
+
+    guarded = safe(broken)
+    guarded("one")
+    guarded("two")  # neither raises: the job that prints goes on
+    assert lines == ["one", "two"]

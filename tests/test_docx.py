@@ -107,3 +107,21 @@ def test_conversion_has_a_time_limit(monkeypatch, tmp_path):
     with pytest.raises(ConversionError, match="within 1 s"):
         convert_to_docx(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "x.doc", time_limit=1)
     assert time.monotonic() - start < 5
+
+
+def test_unsupported_format_names_what_is_supported():
+    """parsers.read said '(text reports only)' for an unsupported format: stale since HTML, PDF
+    and Word are read."""
+    import zipfile
+
+    from parsers import UnsupportedFormat
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("report.xlsx.xml", "<x/>")
+    with pytest.raises(UnsupportedFormat) as exc:
+        read(buf.getvalue(), "attachments.zip")
+    assert exc.value.message == ("zip documents are not supported: "
+                                 "the readers take HTML, PDF, DOCX, DOC/WPS and plain text")
+    r = extract.parse_bytes(buf.getvalue(), "attachments.zip")
+    assert (r.status, r.error) == ("failed", exc.value.message)

@@ -163,3 +163,15 @@ def test_a_site_that_is_down_does_not_stop_the_others(site, capsys):
     err = capsys.readouterr().err
     assert "down: 0 listing pages; 0 new, 0 changed, 0 unchanged, 1 failed" in err
     assert "zhangping-jyj: 3 listing pages; 16 new" in err
+
+
+def test_fetch_into_a_closed_pipe_crawls_everything(site):
+    """`extract fetch … | head` stopped the crawl with a BrokenPipeError: printing must not."""
+    server, cfg, tmp = site
+    proc = subprocess.Popen([sys.executable, "-m", "extract", "fetch", "--config", str(cfg), "--quiet"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    proc.stderr.close()  # the lines go to stderr: its reader has gone too
+    assert proc.wait(timeout=300) == 1  # as the first run: the site makes some documents fail
+    assert server.site.count("/xxgk/reports/r011.txt") == 1  # the crawl went on to the end
+    assert len(list((tmp / "output" / "runs").glob("*-fetch.json"))) == 1

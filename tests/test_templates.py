@@ -133,3 +133,120 @@ def test_traditional_mirror_with_pinyin():
     text = T2_2021.replace("规章", "規章").replace("行政规范性文件", "行政規範性文(wén)件").replace("现行有效", "現行有效")
     r = parse(text)
     assert cells(r)[("active_disclosure", "normative_documents", "in_force")].value == 25
+
+
+# ---- the failures measured on published reports (issue 12), one test per class -------------
+
+def _corpus_text(name: str) -> str:
+    from conftest import DOCS
+
+    return (DOCS / name).read_text("utf-8")
+
+
+def _row(report, table: str, row: str) -> list:
+    return [c.value for c in report.cells if (c.table, c.row) == (table, row)]
+
+
+def test_label_broken_into_pieces_on_lines_of_their_own():
+    """real-sanming-city-2022 prints '(' '二' ')' '部分公开' '(' '区分处理的' ',' … ')' on lines of
+    their own: the row was lost with its 7 values (they went to an unmatched row)."""
+    from conftest import DOCS
+
+    r = extract.parse_file(DOCS / "real-sanming-city-2022.txt")
+    assert _row(r, "applications", "partially_granted") == [11, 0, 0, 0, 0, 0, 11]
+    label = cells(r)[("applications", "partially_granted", "total")].row_label
+    assert label == "部分公开(区分处理的,只计这一情形,不计其他情形)"
+    assert not [c for c in r.cells if c.row.startswith("extra_")]
+    assert (r.status, r.error) == ("ok", "") and all(ch.status == "pass" for ch in r.checks)
+
+
+def test_wrapped_label_whose_second_line_is_a_cell_of_its_own():
+    """A PDF→Markdown conversion: the label's second line came out as a row of its own, which
+    took the values (an extra_N row holding the right numbers)."""
+    rows = t3_rows({}).replace("(二)部分公开(区分处理的,只计这一情形,不计其他情形) | 0 | 0 | 0 | 0 | 0 | 0 | 0 |",
+                               "| (二)部分公开(区分处理的,只 |\n| 计这一情形,不计其他情形) | 4 | 0 | 0 | 0 | 0 | 0 | 4 |")
+    assert rows != t3_rows({})
+    r = parse(T2_2021 + T3_HEAD + rows + T4)
+    assert _row(r, "applications", "partially_granted") == [4, 0, 0, 0, 0, 0, 4]
+    assert not [c for c in r.cells if c.row.startswith("extra_")]
+
+
+def test_wrapped_label_that_swallowed_the_first_value_of_its_row():
+    rows = t3_rows({}).replace("1.本机关不掌握相关政府信息 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |",
+                               "| 1.本机关不掌握相关政府信息 3 | 0 | 0 | 0 | 0 | 0 | 3 |")
+    r = parse(T2_2021 + T3_HEAD + rows + T4)
+    assert _row(r, "applications", "unavailable_not_held") == [3, 0, 0, 0, 0, 0, 3]
+
+
+def test_label_less_row_appended_to_the_row_before_is_left_out():
+    """real-shkewei-2024 (PDF→Markdown): '| 三、 | （一）予以公开 | 9 | … | 9 |' is followed by a row
+    of 7 values without a label (another row's): 14 values in a 7-column row. The row's own 7
+    are placed; values whose label cannot be known stay null and flagged, never guessed."""
+    from conftest import DOCS
+
+    r = extract.parse_file(DOCS / "real-shkewei-2024.md")
+    assert _row(r, "applications", "granted") == [9, 0, 0, 0, 0, 0, 9]
+    assert _row(r, "applications", "denied_state_secret") == [0] * 7
+    assert "values printed after it without a label are left out" in r.error
+    # '1.本机关不掌握相关政府信息' is printed alone before a label-less row, but that row is
+    # 5.属于三类内部事务信息's (the narrative: 不予公开 2 = 内部事务 1 + 过程性 1): not placed.
+    not_held = [c for c in r.cells if c.row == "unavailable_not_held"]
+    assert len(not_held) == 7 and all(c.value is None and "unplaced" in c.flags for c in not_held)
+
+
+def _t3_page(rows: list[list[str]]) -> bytes:
+    """An HTML page holding table 三 as a grid: a header row, then the rows given."""
+    head = ["(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)", "自然人", "商业企业", "科研机构",
+            "社会公益组织", "法律服务机构", "其他", "总计"]
+    trs = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in [head, *rows])
+    return ("<html><head><meta charset='utf-8'><title>某某市某某局2021年政府信息公开工作年度报告</title></head><body>"
+            "<h1>某某市某某局2021年政府信息公开工作年度报告</h1><p>一、总体情况</p><p>本年度依法公开。</p>"
+            f"<p>三、收到和处理政府信息公开申请情况</p><table>{trs}</table>"
+            "<p>五、存在的主要问题及改进情况</p><p>无。</p></body></html>").encode()
+
+
+def test_label_less_row_of_the_right_width_after_a_label_only_row():
+    """A label on two printed lines with its values beside the second (a PDF table): the label's
+    grid row holds no value, the next grid row holds the values and no label. They belong
+    together even in a table where some label is detached from its values (上年结转 printed
+    without any), as long as the rows around it were printed with their own values, in order."""
+    zeros = ["0"] * 7
+    rows = [["一、本年新收政府信息公开申请数量", "3", "0", "0", "0", "0", "0", "3"],
+            ["二、上年结转政府信息公开申请数量"],
+            ["(一)予以公开", "1", "0", "0", "0", "0", "0", "1"],
+            ["(二)部分公开(区分处理的,只计这一情形,不计其他情形)"],
+            ["2", "0", "0", "0", "0", "0", "2"],
+            ["1.属于国家秘密", *zeros]]
+    r = extract.parse_bytes(_t3_page(rows), "t.html")
+    assert "row labels are detached" in r.error
+    assert _row(r, "applications", "partially_granted") == [2, 0, 0, 0, 0, 0, 2]
+    assert _row(r, "applications", "granted") == [1, 0, 0, 0, 0, 0, 1]
+    assert _row(r, "applications", "denied_state_secret") == [0] * 7
+    # Out of the schema's order (a row before it that comes after it), it is not trusted.
+    swapped = rows[:2] + [["1.属于国家秘密", *zeros], rows[3], rows[4], rows[2]]
+    r = extract.parse_bytes(_t3_page(swapped), "t.html")
+    assert all(v is None for v in _row(r, "applications", "partially_granted"))
+    assert "values printed away from their label" in r.error
+
+
+def test_mirror_rendering_of_a_label_in_taiwan_usage():
+    """A mirror printed 规范性文件 as 規範性檔案: the row was not recognised and its values went
+    elsewhere. Made from real-025 (a traditional-character mirror page)."""
+    text = _corpus_text("real-025.txt")
+    assert "行政規范性文件 |" in text
+    r = extract.parse_bytes(text.replace("行政規范性文件 |", "行政規範性檔案 |", 1).encode(), "real-025-mirror.txt")
+    assert _row(r, "active_disclosure", "normative_documents") == [3, 0, 12]
+    assert not [c for c in r.cells if c.row.startswith("extra_")]
+
+
+def test_single_value_rows_of_a_one_column_grid():
+    """'行政許可 |' '694 |' one cell per line (a one-column grid) were refused ("'694' does not fit
+    1 columns") once any row of the table was printed without values. Made from real-025 with
+    规章's values dropped: only the row that follows the label-only row is in doubt."""
+    text = _corpus_text("real-025.txt")
+    assert "規章 |\n0 |\n0 |\n0 |\n" in text
+    r = extract.parse_bytes(text.replace("規章 |\n0 |\n0 |\n0 |\n", "規章 |\n", 1).encode(), "real-025-cut.txt")
+    assert _row(r, "active_disclosure", "administrative_licensing") == [694]
+    assert _row(r, "active_disclosure", "administrative_penalty") == [1]
+    assert _row(r, "active_disclosure", "normative_documents") == [None, None, None]
+    assert "'694' does not fit" not in r.error

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..console import echo
 from .client import PoliteClient
 from .config import Config, Source
 from .crawl import Crawler, SourceResult
@@ -140,9 +141,4 @@ def write_run_record(out: Path, command: str, fetch: FetchSummary, parse=None) -
 def echo_stderr(line: str) -> None:
     """Print a line to stderr; once its reader has gone (`extract fetch 2>&1 | head`), the rest
     goes nowhere and the run carries on."""
-    try:
-        print(line, file=sys.stderr, flush=True)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stderr.fileno())
-        os.close(devnull)
+    echo(line, sys.stderr)

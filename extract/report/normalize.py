@@ -4,6 +4,10 @@
 traditional → simplified, inline pinyin of mirror sites removed, quotes unified.
 `label_key` goes further, for comparing a printed label with the schema: leading numbering
 ("一、", "(三)", "1.") and everything that is not a letter or digit are dropped.
+`mirror_key` is the label key of a mirror site's rendering: pages converted to Taiwan usage
+print phrases of their own (規範性檔案 for 规范性文件, 資訊 for 信息), which OpenCC's tw2sp
+turns back; used only where the plain key matches nothing, since it would also turn a real
+档案 into 文件.
 """
 from __future__ import annotations
 
@@ -26,6 +30,13 @@ def _t2s():
     import opencc
 
     return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _tw2sp():
+    import opencc
+
+    return opencc.OpenCC("tw2sp")
 
 
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -63,6 +74,17 @@ def label_key(text: str, drop_notes: bool = False) -> str:
     if drop_notes:
         text = _NOTE.sub("", text)
     return _NON_WORD.sub("", text)
+
+
+@lru_cache(maxsize=65536)
+def mirror_key(text: str, drop_notes: bool = False) -> str:
+    """The label key of `text` read as a Taiwan-usage rendering (tw2sp), or '' when that changes nothing."""
+    text = unicodedata.normalize("NFKC", text)
+    if not _HAS_CJK.search(text):
+        return ""
+    converted = _tw2sp().convert(text)
+    key = label_key(converted, drop_notes)
+    return key if key != label_key(text, drop_notes) else ""
 
 
 def numeral_of(number: str) -> int | None:

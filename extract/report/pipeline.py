@@ -12,6 +12,7 @@ from parsers import ParseError
 
 from .. import __version__
 from .checks import CheckResult, run_checks
+from .collapsed import place_collapsed
 from .content import content_digest
 from ..contract import PANDAS_DTYPES, TABLES
 from .metadata import extract_metadata
@@ -114,6 +115,7 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
 
     sections = find_sections(doc, schema)
     tables = match_tables(doc, {s.block for s in sections}, schema)
+    place_collapsed(tables, schema)
     cells = [c for t in (T2, T3, T4) for c in tables[t].cells]
     meta = extract_metadata(doc)
 

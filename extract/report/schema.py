@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from .normalize import label_key
+from .normalize import label_key, mirror_key
 
 TEMPLATES = ("gioar-2019", "gioar-2021")
 
@@ -74,12 +74,17 @@ class LabelIndex:
         return hit
 
     def _find(self, text: str, fuzzy: bool) -> list[str]:
-        key = label_key(text)
+        hits = self._find_key(label_key(text), label_key(text, drop_notes=True), fuzzy)
+        if not hits and mirror_key(text):
+            # A mirror site's Taiwan usage (規範性檔案): read back as mainland wording.
+            hits = self._find_key(mirror_key(text), mirror_key(text, drop_notes=True), fuzzy)
+        return hits
+
+    def _find_key(self, key: str, bare: str, fuzzy: bool) -> list[str]:
         if not key:
             return []
         if key in self.exact:
             return self.exact[key]
-        bare = label_key(text, drop_notes=True)
         if bare in self.exact:
             return self.exact[bare]
         if len(bare) >= 4:

@@ -22,6 +22,9 @@ from .values import is_value_text, parse_value
 T2, T3, T4 = "active_disclosure", "applications", "review_litigation"
 PROSE_CHARS = 60
 _UNIT_IN_HEADER = re.compile(r"单位[:：]\s*([^)）\s]+)")
+# A label cell that swallowed the first value of its row ("本机关不掌握相关政府信息 1"), as
+# PDF→Markdown converters write a wrapped label.
+_LABEL_THEN_VALUE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”’」』\"])\s+(?P<value>[-+]?\d[\d,，]*(?:\.\d+)?)$")
 
 
 @dataclass
@@ -30,6 +33,11 @@ class Token:
     kind: str  # value | blank | filler | text | heading | prose
     page: int | None = None
     where: tuple[int, int, int] = (0, 0, 0)  # block, grid row, grid column
+    # The printed grid row (block, row) when the token is a cell of a grid of several columns;
+    # None for a paragraph or a one-column grid (one cell per line), which say nothing about
+    # which cells share a printed row.
+    line: tuple[int, int] | None = None
+    clipped: bool = False  # a cell of a table cut off at the page's right edge
 
 
 @dataclass
@@ -47,11 +55,25 @@ class MatchedCell:
 
 
 @dataclass
+class CollapsedRow:
+    """A row given fewer values than it has cells (runs of equal cells may have been collapsed):
+    its unplaced cells in printed order, the values received, and the problem reported for it.
+    `collapsed.place_collapsed` places those the identities decide."""
+
+    cells: list[MatchedCell]
+    values: list[Token]
+    problem: str
+    what: str  # "applications: row '(七)总计'", for the report's error
+
+
+@dataclass
 class TableMatch:
     key: str
     template: str = ""
     cells: list[MatchedCell] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    collapsed: list[CollapsedRow] = field(default_factory=list)
+    received: list[list[Token]] = field(default_factory=list)  # each row's values as printed
 
     @property
     def found(self) -> bool:
@@ -76,11 +98,18 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
         if isinstance(block, Table):
             for cell in block.cells:
                 text = cell.text.strip()
+                page, where = cell.page or block.page, (bi, cell.row, cell.col)
+                line = (bi, cell.row) if block.n_cols > 1 else None
                 if not text:
                     kind = "filler" if cell.colspan > 1 else "blank"
                 else:
                     kind = "value" if is_value_text(text) else "text"
-                out.append(Token(text, kind, cell.page or block.page, (bi, cell.row, cell.col)))
+                swallowed = _LABEL_THEN_VALUE.match(text) if kind == "text" else None
+                if swallowed:
+                    out.append(Token(swallowed.group("label"), "text", page, where, line, block.clipped))
+                    out.append(Token(swallowed.group("value"), "value", page, where, line, block.clipped))
+                    continue
+                out.append(Token(text, kind, page, where, line, block.clipped))
             continue
         text = block.text.strip()
         if bi in heading_blocks or isinstance(block, Heading):
@@ -111,6 +140,32 @@ def _fit(tokens: list[Token], ncols: int, at_end: bool) -> list[Token] | None:
         # followed (a year "20…", a heading), not a cell of this row.
         return vals[:ncols]
     return None
+
+
+def _apart(label: Token, values: list[Token]) -> bool:
+    """Whether some value was printed away from its label (another grid row, another line)."""
+    return any(t.where[:2] != label.where[:2] for t in values)
+
+
+def _own_line(r: "_Row", ncols: int) -> tuple[list[Token] | None, bool]:
+    """(values, paired) for a row given more values than it has columns, read by printed lines.
+
+    The values printed in the label's own grid row, when they fill it exactly and what came
+    after them is a row of values without a label (a converter appended it to this row). Or,
+    when the label's own row holds no value at all (a label on two lines, its values beside
+    the second), the one label-less row of exactly the right width that follows: `paired`,
+    to be confirmed by the rows around it."""
+    if r.label.line is None:
+        return None, False
+    own = [t for t in r.values if t.line == r.label.line]
+    rest = [t for t in r.values if t.line != r.label.line and t.kind != "filler"]
+    if not rest or any(t.line is None for t in rest):
+        return None, False
+    if any(t.kind == "value" for t in own):
+        return _fit(own, ncols, at_end=False), False
+    if len({t.line for t in rest}) == 1 and len(rest) == ncols:
+        return rest, True
+    return None, False
 
 
 class _Matcher:
@@ -207,9 +262,34 @@ class _Matcher:
             self.row.closed_by = why
             self.row = None
 
+    def _continues_label(self, tok: Token) -> bool:
+        """A piece of the open row's label printed apart ("部分公开" "(区分处理的" "只计这一情形"…):
+        joined to it while the joined label is (the start of) the label of one row, the same row."""
+        r = self.row
+        if r is None or r.values or r.table not in (T2, T3):
+            return False
+        if not label_key(tok.text):
+            if len(tok.text) <= 2:  # a bracket or comma of the label, on a line of its own
+                r.label = Token(r.label.text + tok.text, "text", r.label.page, r.label.where, r.label.line)
+            return False
+        index = self.specs[r.table].row_index
+        if label_key(tok.text) in index.exact:
+            return False  # a whole label of its own: the next row
+        joined = r.label.text + tok.text
+        hits = index.find(joined, fuzzy=False)
+        if len(hits) != 1 or (r.key and hits[0] != r.key):
+            return False
+        r.label = Token(joined, "text", r.label.page, r.label.where, r.label.line)
+        if not r.key:
+            r.key = hits[0]
+            r.block = self.specs[r.table].row(r.key).block or r.block
+        return True
+
     def _on_text(self, tok: Token) -> None:
         key = label_key(tok.text)
         spec2, spec3, spec4 = self.specs[T2], self.specs[T3], self.specs[T4]
+        if self._continues_label(tok):
+            return
         # A caption of table 二 ("第二十条第(一)项") opens a block.
         if key.startswith("第二十条"):
             blocks = spec2.block_index.find(tok.text, fuzzy=False)
@@ -302,16 +382,44 @@ class _Matcher:
         out = {T2: TableMatch(T2), T3: TableMatch(T3), T4: TableMatch(T4)}
         self._resolve_rows(out[T2], self._t2_columns)
         self._resolve_rows(out[T3], self._t3_columns)
+        self._add_not_printed(out[T3])
         self._resolve_t4(out[T4])
         out[T2].template = self._template_of(out[T2], self.specs[T2])
         out[T3].template = self._t3_template(out[T3])
         return out
 
-    def _t3_columns(self, row: _Row) -> tuple[list[str], dict[str, str]]:
+    def _t3_columns(self, row: _Row | None = None) -> tuple[list[str], dict[str, str]]:
+        """Table 三's columns that are printed (all, unless a print cut the last ones off)."""
         spec = self.specs[T3]
         printed = {k: tok.text for tok, k in self.t3_header}
         cols = [c.key for c in spec.cols if not c.optional or c.key in printed]
-        return cols, printed
+        cut = self._t3_not_printed(cols, printed)
+        return (cols[: len(cols) - len(cut)] if cut else cols), printed
+
+    def _t3_not_printed(self, cols: list[str], printed: dict[str, str]) -> list[str]:
+        """The columns of table 三 that a print cut off at the page edge: its header is clipped
+        and prints exactly the first columns, in order."""
+        if not any(tok.clipped for tok, _ in self.t3_header):
+            return []
+        k = len(printed)
+        return cols[k:] if 0 < k < len(cols) and set(printed) == set(cols[:k]) else []
+
+    def _add_not_printed(self, match: TableMatch) -> None:
+        """Every row of table 三 gets its cut-off columns as null cells flagged not_printed."""
+        spec = self.specs[T3]
+        shown, _ = self._t3_columns()
+        cut = [c.key for c in spec.cols if c.key not in shown and not c.optional]
+        if not cut or not shown:
+            return
+        out: list[MatchedCell] = []
+        for i, c in enumerate(match.cells):
+            out.append(c)
+            if i + 1 == len(match.cells) or match.cells[i + 1].row != c.row:
+                out.extend(MatchedCell(T3, c.row, col, None, "", c.row_label, spec.col(col).label, "",
+                                       ["not_printed"], c.page) for col in cut)
+        match.cells = out
+        match.problems.append(f"{T3}: columns {', '.join(spec.col(col).label for col in cut)} not printed "
+                              "(the table is cut off at the page edge); left null")
 
     def _t2_columns(self, row: _Row) -> tuple[list[str] | None, dict[str, str]]:
         spec = self.specs[T2]
@@ -357,15 +465,16 @@ class _Matcher:
         rows = self.rows[match.key]
         seen: set[str] = set()
         extra = 0
-        detached = any(
-            not r.values and r.closed_by == "label" and r.key and r.key != "other_handling"
-            and i + 1 < len(rows) and rows[i + 1].values
-            for i, r in enumerate(rows)
-        )
-        if detached:
+        # A known row printed without values just before a row with values: from there on (in
+        # its block), labels and values may be apart, and values printed away from their own
+        # label are not trusted. Rows before that point, and other blocks, are not affected.
+        detached_at = [i for i, r in enumerate(rows)
+                       if not r.values and r.closed_by == "label" and r.key and r.key != "other_handling"
+                       and i + 1 < len(rows) and rows[i + 1].values]
+        if detached_at:
             match.problems.append(f"{match.key}: row labels are detached from their values; "
                                   "values printed away from their label are left null")
-        for r in rows:
+        for j, r in enumerate(rows):
             if not r.values:
                 continue
             if r.key in seen:
@@ -373,6 +482,7 @@ class _Matcher:
                 continue
             cols, printed = columns(r)
             at_end = r.closed_by == "end"
+            match.received.append([t for t in r.values if t.kind != "filler"])
             if r.key:
                 seen.add(r.key)
                 row_key, flags = r.key, []
@@ -380,8 +490,22 @@ class _Matcher:
                 extra += 1
                 row_key, flags = f"extra_{extra}", ["unmatched_row"]
             placed = _fit(r.values, len(cols), at_end) if cols else None
-            if placed is not None and detached and any(t.where[:2] != r.label.where[:2] for t in placed):
-                placed = None
+            paired = False
+            if placed is None and cols:
+                placed, paired = _own_line(r, len(cols))
+                if paired and not self._paired(rows, j, placed, len(cols), spec):
+                    placed = None
+                elif placed is not None and not paired:
+                    match.problems.append(f"{match.key}: row '{r.label.text}': values printed after it "
+                                          "without a label are left out")
+            suspect = any(i < j and rows[i].block == r.block for i in detached_at)
+            if placed is not None and suspect and _apart(r.label, placed) \
+                    and not (paired or self._paired(rows, j, placed, len(cols), spec)):
+                match.problems.append(f"{match.key}: row '{r.label.text}': values printed away from "
+                                      "their label; left null")
+                for c in cols:
+                    match.cells.append(self._cell(spec, row_key, c, None, r, printed, flags + ["unplaced"]))
+                continue
             if placed is None:
                 shown = " ".join(t.text or "∅" for t in r.values if t.kind != "filler")
                 if cols is None:
@@ -390,13 +514,40 @@ class _Matcher:
                 else:
                     match.problems.append(
                         f"{match.key}: row '{r.label.text}': {shown!r} does not fit {len(cols)} columns; left null")
-                for c in cols:
-                    match.cells.append(self._cell(spec, row_key, c, None, r, printed, flags + ["unplaced"]))
+                row_cells = [self._cell(spec, row_key, c, None, r, printed, flags + ["unplaced"]) for c in cols]
+                match.cells.extend(row_cells)
+                received = [t for t in r.values if t.kind != "filler"]
+                if 0 < len(received) < len(cols) and r.key:
+                    match.collapsed.append(CollapsedRow(row_cells, received, match.problems[-1],
+                                                        f"{match.key}: row '{r.label.text}'"))
                 continue
             if at_end and len(placed) < len(cols):
                 match.problems.append(f"{match.key}: document ends inside row '{r.label.text}'")
             for c, tok in zip(cols, placed):
                 match.cells.append(self._cell(spec, row_key, c, tok, r, printed, list(flags)))
+
+    @staticmethod
+    def _paired(rows: list[_Row], j: int, placed: list[Token], ncols: int, spec: TableSpec) -> bool:
+        """A label-only row followed by a row of values without a label, of exactly the row's
+        width, between neighbours printed with their own values in the schema's order: the
+        label and the values belong together."""
+        r = rows[j]
+        lines = {t.line for t in placed}
+        if len(placed) != ncols or len(lines) != 1 or None in lines or r.label.line in lines or not r.key:
+            return False
+        order = [f.key for f in spec.rows]
+
+        def attached(n: _Row) -> bool:
+            own = [t for t in n.values if t.kind != "filler"]
+            return bool(n.key) and bool(own) and all(t.line is not None and t.line == n.label.line for t in own)
+
+        neighbours = [rows[j - 1]] if j else []
+        neighbours += [rows[j + 1]] if j + 1 < len(rows) else []
+        if not neighbours or not all(attached(n) for n in neighbours):
+            return False
+        at = order.index(r.key)
+        return (j == 0 or order.index(rows[j - 1].key) < at) and \
+            (j + 1 == len(rows) or at < order.index(rows[j + 1].key))
 
     def _cell(self, spec: TableSpec, row_key: str, col: str, tok: Token | None, r: _Row,
               printed: dict[str, str], flags: list[str]) -> MatchedCell:
@@ -416,8 +567,10 @@ class _Matcher:
             return
         n = len(spec.rows) * len(spec.cols)
         placed = _fit(self.t4_values, n, self.t4_at_end)
+        received = [t for t in self.t4_values if t.kind != "filler"]
+        match.received.append(received)
         if placed is None:
-            shown = " ".join(t.text or "∅" for t in self.t4_values if t.kind != "filler")
+            shown = " ".join(t.text or "∅" for t in received)
             match.problems.append(f"{T4}: {shown!r} does not fit the {n} cells of the table; left null")
         elif len(placed) < n:
             match.problems.append(f"{T4}: document ends inside the table")
@@ -434,6 +587,8 @@ class _Matcher:
                 if label is None:
                     cell.row_label = row.label
                 match.cells.append(cell)
+        if placed is None and 0 < len(received) < n:
+            match.collapsed.append(CollapsedRow(match.cells[-n:], received, match.problems[-1], T4))
 
     def _template_of(self, match: TableMatch, spec: TableSpec) -> str:
         markers = set()
