@@ -172,6 +172,6 @@ def test_fetch_into_a_closed_pipe_crawls_everything(site):
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     proc.stderr.close()  # the lines go to stderr: its reader has gone too
-    assert proc.wait(timeout=300) == 1  # as the first run: the site makes some documents fail
+    assert proc.wait(timeout=300) == 3  # as the first run: some of the site's links fail (site errors)
     assert server.site.count("/xxgk/reports/r011.txt") == 1  # the crawl went on to the end
     assert len(list((tmp / "output" / "runs").glob("*-fetch.json"))) == 1
