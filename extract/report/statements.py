@@ -1,0 +1,280 @@
+"""Figures stated in the prose (output.md `statements`): "全年共受理政府信息公开申请238件".
+
+Every report's sections are read, whatever its era. The patterns are data
+(`data/statements.toml`, its header says how they work): a figure is a number with a unit, and it
+belongs to the key whose wording ends where the number starts, in its clause. Percentages,
+changes, ordinals, cumulative figures and dates are not statements; a figure for a part of the
+agency is kept with flag `scope`; "未收到…申请" states a zero (flag `implied_zero`).
+
+Segmentation (jieba) is not needed here: the counted thing sits right before its count in this
+prose, so an anchored pattern on the clause decides what a number belongs to, and the unit
+confirms it. That keeps statements to a few regular expressions per figure.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from .normalize import clean
+from .sections import FoundSection
+
+_SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
+_CLAUSE_END = "，,：:；;。！？!?"
+_DROP = dict.fromkeys(map(ord, "“”\"'‘’「」『』《》〈〉 \u3000"), None)
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+@dataclass
+class Statement:
+    key: str
+    value: float
+    unit: str
+    flags: list[str]
+    section: str
+    sentence: str
+    start: int  # offset of the number in the section text
+
+
+@dataclass
+class _Rule:
+    key: str
+    before: re.Pattern | None
+    after: re.Pattern | None
+    after_needs: re.Pattern | None
+    units: frozenset[str]
+    context: tuple[str, ...]
+    context_not: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+
+@dataclass
+class _Topic:
+    words: re.Pattern
+    keys: tuple[str, ...]
+    only_if_none: bool = False
+
+
+@dataclass
+class Patterns:
+    rules: list[_Rule]
+    number: re.Pattern
+    fillers: tuple[str, ...]
+    approximate_before: tuple[str, ...]
+    not_before: tuple[str, ...]
+    cumulative: tuple[str, ...]
+    cumulative_not: tuple[str, ...]
+    scope_words: tuple[str, ...]
+    whole_words: tuple[str, ...]
+    negation: re.Pattern
+    topics: list[_Topic]
+    fee_forms: re.Pattern | None = None
+    fee_words: tuple[str, ...] = ()
+    fee_keys: tuple[str, ...] = ()
+    keys: set[str] = field(default_factory=set)
+
+
+def _alt(patterns: list[str], anchor: str = "") -> re.Pattern | None:
+    if not patterns:
+        return None
+    body = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(f"(?:{body})$" if anchor == "end" else body)
+
+
+@lru_cache(maxsize=1)
+def load_patterns() -> Patterns:
+    raw = tomllib.loads(resources.files("extract").joinpath("data/statements.toml").read_text("utf-8"))
+    units = sorted(raw["units"], key=len, reverse=True)
+    unit_alt = "|".join(map(re.escape, units))
+    post = "|".join(map(re.escape, raw["approximate_after"]))
+    number = re.compile(
+        r"(?<![\d.,，])(?P<num>\d+(?:[,，]\d{3})*(?:\.\d+)?|[一二两三四五六七八九十]{1,3})"
+        rf"(?P<post1>{post})?(?:(?P<wunit>万元|万人次)|(?P<mult>万|亿)?(?P<post2>{post})?(?P<unit>{unit_alt}))"
+        rf"(?P<post3>{post})?"
+    )
+    rules = [
+        _Rule(key=r["key"], before=_alt(r.get("before", []), "end"), after=_alt(r.get("after", [])),
+              after_needs=_alt(r.get("after_needs", [])), units=frozenset(r["units"]),
+              context=tuple(r.get("context", ())), context_not=tuple(r.get("context_not", ())),
+              exclude=tuple(r.get("exclude", ())))
+        for r in raw["rule"]
+    ]
+    neg = raw["negation"]
+    topics = [_Topic(re.compile("|".join(t["words"])), tuple(t["keys"]), bool(t.get("only_if_none")))
+              for t in neg["topics"]]
+    fees = (neg.get("fees") or [{}])[0]
+    return Patterns(
+        rules=rules, number=number, fillers=tuple(sorted(raw["fillers"], key=len, reverse=True)),
+        approximate_before=tuple(raw["approximate_before"]), not_before=tuple(raw["not_before"]),
+        cumulative=tuple(raw["cumulative"]), cumulative_not=tuple(raw.get("cumulative_not", ())),
+        scope_words=tuple(raw["scope_words"]),
+        whole_words=tuple(raw["whole_words"]),
+        negation=re.compile("|".join(map(re.escape, neg["forms"]))), topics=topics,
+        fee_forms=re.compile("|".join(map(re.escape, fees["forms"]))) if fees.get("forms") else None,
+        fee_words=tuple(fees.get("words", ())), fee_keys=tuple(fees.get("keys", ())),
+        keys={r.key for r in rules},
+    )
+
+
+def _chinese_number(text: str) -> float | None:
+    if text.isdigit() or not text:
+        return None
+    if text == "十":
+        return 10.0
+    if "十" in text:
+        head, _, tail = text.partition("十")
+        if len(tail) > 1 or len(head) > 1:
+            return None
+        return float((_CN_DIGITS.get(head, 1) if head else 1) * 10 + (_CN_DIGITS.get(tail, 0) if tail else 0))
+    return float(_CN_DIGITS[text]) if len(text) == 1 and text in _CN_DIGITS else None
+
+
+def _value(m: re.Match) -> float | None:
+    num = m.group("num")
+    if num[0].isdigit():
+        value = float(num.replace(",", "").replace("，", ""))
+    else:
+        value = _chinese_number(num)
+        if value is None:
+            return None
+    if m.group("mult") == "万":
+        value *= 10_000
+    elif m.group("mult") == "亿":
+        value *= 100_000_000
+    return value
+
+
+def _normalised(text: str) -> str:
+    """The text for matching, character for character the same length as printed."""
+    cleaned = clean(text)
+    if len(cleaned) == len(text):
+        return cleaned
+    return "".join(c2 if len(c2 := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
+
+
+class _Extractor:
+    def __init__(self, patterns: Patterns) -> None:
+        self.p = patterns
+        self.out: list[Statement] = []
+
+    def section(self, section: FoundSection) -> None:
+        offset = 0
+        for para in section.paragraphs:
+            if "|" not in para:  # a table row flattened with pipes is not prose
+                self._paragraph(para, _normalised(para), section.key, offset)
+            offset += len(para) + 1
+
+    def _paragraph(self, raw: str, text: str, section: str, offset: int) -> None:
+        for m in _SENTENCE.finditer(text):
+            if m.end() > m.start():
+                self._sentence(raw, text, m.start(), m.end(), section, offset)
+
+    def _sentence(self, raw: str, para: str, s0: int, s1: int, section: str, offset: int) -> None:
+        p = self.p
+        sentence = para[s0:s1]
+        printed = raw[s0:s1].strip()
+        last_end = 0
+        for m in p.number.finditer(sentence):
+            begin = max(last_end, max((sentence.rfind(c, 0, m.start()) for c in _CLAUSE_END), default=-1) + 1)
+            last_end = m.end()
+            value = _value(m)
+            if value is None:
+                continue
+            window = sentence[begin:m.start()].translate(_DROP)
+            clause_start = max((sentence.rfind(c, 0, m.start()) for c in _CLAUSE_END), default=-1) + 1
+            clause = sentence[clause_start:m.start()]  # the whole clause, for the agency as subject
+            flags: list[str] = []
+            for w in p.approximate_before:
+                if window.endswith(w):
+                    window, flags = window[: -len(w)], ["approximate"]
+                    break
+            if any(window.endswith(w) for w in p.not_before):
+                continue
+            if self._cumulative(sentence[:m.start()]):
+                continue
+            stripped = self._strip_fillers(window)
+            unit = m.group("wunit") or m.group("unit")
+            tail = sentence[m.end():]
+            for rule in p.rules:
+                hit = self._fits(rule, stripped, tail, unit, sentence, para, window)
+                if hit is None:
+                    continue
+                if m.group("post1") or m.group("post2") or m.group("post3"):
+                    flags = ["approximate"]
+                subject = stripped[:hit]
+                if any(w in subject for w in p.scope_words) and not any(w in clause for w in p.whole_words):
+                    flags = flags + ["scope"]
+                self.out.append(Statement(rule.key, value, unit, flags, section, printed,
+                                          offset + s0 + m.start()))
+                break
+        self._negations(sentence, printed, section, offset + s0)
+
+    def _cumulative(self, before: str) -> bool:
+        for w in self.p.cumulative_not:
+            before = before.replace(w, "")
+        return any(w in before for w in self.p.cumulative)
+
+    def _strip_fillers(self, window: str) -> str:
+        changed = True
+        while changed and window:
+            changed = False
+            for f in self.p.fillers:
+                if window.endswith(f) and f not in self.p.cumulative:
+                    window, changed = window[: -len(f)], True
+                    break
+        return window
+
+    @staticmethod
+    def _fits(rule: _Rule, stripped: str, tail: str, unit: str, sentence: str, para: str,
+              window: str) -> int | None:
+        """Where the rule's wording starts in the clause, or None when the rule does not fit."""
+        if unit not in rule.units:
+            return None
+        if rule.exclude and any(w in window for w in rule.exclude):
+            return None
+        if rule.context and not any(w in sentence or w in para for w in rule.context):
+            return None
+        if rule.context_not and any(w in para for w in rule.context_not):
+            return None
+        if rule.before is not None:
+            hit = rule.before.search(stripped)
+            if hit:
+                return hit.start()
+        if rule.after is not None and rule.after.match(tail) and (
+                rule.after_needs is None or rule.after_needs.search(stripped)):
+            return len(stripped)
+        return None
+
+    def _negations(self, sentence: str, printed: str, section: str, offset: int) -> None:
+        p = self.p
+        for m in p.negation.finditer(sentence):
+            end = min((i for c in "，,；;。！？!?" if (i := sentence.find(c, m.end())) >= 0), default=len(sentence))
+            span = sentence[m.end():end]
+            if p.number.search(span):
+                continue  # "未收到…，收到3件" says something else
+            keys: list[str] = []
+            for t in p.topics:
+                if t.only_if_none and keys:
+                    continue
+                if t.words.search(span):
+                    keys.extend(k for k in t.keys if k not in keys)
+            for k in keys:
+                self.out.append(Statement(k, 0.0, "", ["implied_zero"], section, printed, offset + m.start()))
+        if p.fee_forms is not None:
+            for m in p.fee_forms.finditer(sentence):
+                end = min((i for c in "，,；;。！？!?" if (i := sentence.find(c, m.end())) >= 0), default=len(sentence))
+                span = sentence[m.end():end]
+                if any(w in span for w in p.fee_words) and not p.number.search(span):
+                    for k in p.fee_keys:
+                        self.out.append(Statement(k, 0.0, "", ["implied_zero"], section, printed, offset + m.start()))
+
+
+def find_statements(sections: list[FoundSection]) -> list[Statement]:
+    """Every figure stated in the sections' prose, in reading order."""
+    ex = _Extractor(load_patterns())
+    for s in sections:
+        ex.section(s)
+    return ex.out
