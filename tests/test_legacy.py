@@ -272,3 +272,20 @@ def test_schema_is_the_shared_v2():
     assert [s.key for s in schema.legacy_sections][:3] == ["overview", "proactive", "response_interpretation"]
     assert len(schema.indicators) == 10
     assert "legacy_statistics" in schema.tables and schema.tables["legacy_statistics"].templates == ("legacy",)
+
+
+def test_code_column_broken_label_and_one_line_header():
+    """A Shanghai-origin table (代码 column, 本期实际), a label broken over two lines, and a header
+    printed on one line with its rows as 'label unit n n' (PDF text)."""
+    from legacy_tables import INTRO
+
+    coded = (INTRO + "指标名称\n代码\n计量单位\n本期实际\n本年累计\n主动公开政府信息数（不同渠道和方式公开相同信\n息计1条）\n"
+             "01\n条\n120\n340\n受理申请总数\n02\n件\n5\n9\n")
+    r = _parse(coded, "coded.txt")
+    assert [(c.row, c.col, c.value) for c in r.cells] == [("proactive_items", "reported", 120), ("requests_received", "reported", 5)]
+    pdf_like = INTRO + "指标名称 计量单位 2013年 历年累计\n主动公开信息数 条 120 340\n受理申请总数 件 5 9\n行政复议数 件 0 1\n"
+    r = _parse(pdf_like, "pdf-like.txt")
+    assert [(c.row, c.col, c.value, c.unit) for c in r.cells] == [
+        ("proactive_items", "reported", 120, "条"), ("proactive_items", "cumulative", 340, "条"),
+        ("requests_received", "reported", 5, "件"), ("requests_received", "cumulative", 9, "件"),
+        ("admin_reviews", "reported", 0, "件"), ("admin_reviews", "cumulative", 1, "件")]

@@ -124,6 +124,12 @@ class _Reader:
         start = None
         for i, tok in enumerate(self.tokens):
             if tok.kind in ("text", "heading"):
+                words = tok.text.split()
+                if (len(words) > 2 and _column_role(tok.text, self.spec) is None
+                        and _column_role(words[0], self.spec) == "label"):
+                    # a header printed on one line, words apart (PDF text): one token per word
+                    self.tokens[i:i + 1] = [Token(w, "value" if _YEAR.fullmatch(w) else "text", tok.page, tok.where)
+                                            for w in words]
                 start = self._header_at(i)
                 if start is not None:
                     break
@@ -141,13 +147,18 @@ class _Reader:
                 i += 1
                 continue
             j = i + 1
+            label = tok.text
+            nxt = self.tokens[j] if j < len(self.tokens) else None
+            if (nxt is not None and nxt.kind == "text" and not _is_unit(nxt) and self._row_key(nxt.text) is None
+                    and self._row_key(label + nxt.text) is not None):
+                label, j = label + nxt.text, j + 1  # a long label broken over two lines
             unit = ""
             vals: list[Token] = []
             while j < len(self.tokens):
                 nxt = self.tokens[j]
                 if in_grid and nxt.where[0] == tok.where[0] and nxt.where[1] != tok.where[1]:
                     break  # the next grid row
-                if _is_unit(nxt) and not unit and not vals:
+                if _is_unit(nxt) and not unit and (not vals or (has_code and len(vals) == 1)):
                     unit = clean(nxt.text).replace(" ", "")
                 elif nxt.kind in ("value", "blank"):
                     vals.append(nxt)
@@ -159,7 +170,7 @@ class _Reader:
             if has_code and len(vals) > len(value_cols):
                 vals = vals[1:]  # the code column
             if any(v.kind == "value" for v in vals):
-                self._row(tok, unit, vals, value_cols)
+                self._row(Token(label, tok.kind, tok.page, tok.where), unit, vals, value_cols)
                 idle = 0
             else:
                 idle += 1
@@ -169,6 +180,9 @@ class _Reader:
         return self.match
 
     def _row(self, label: Token, unit: str, vals: list[Token], value_cols: list[str]) -> None:
+        head, _, last = clean(label.text).strip().rpartition(" ")
+        if not unit and head and last in _UNIT_WORDS:
+            label, unit = Token(head, label.kind, label.page, label.where), last  # "主动公开信息数 条 20496"
         key = self._row_key(label.text)
         if key is None:
             self.extra += 1
@@ -204,13 +218,20 @@ class _Reader:
 
 
 def _settle_years(roles: list[str], printed: list[str]) -> list[str]:
-    """Where two year columns are printed (上年 and 本年), the later year is the report's."""
+    """One column per role. Where two year columns are printed (上年 and 本年), the later year is
+    the report's; otherwise the first column of a role is (本期实际 before 本年累计)."""
     years = [(int(m.group()), i) for i, (r, p) in enumerate(zip(roles, printed))
              if r == "reported" and (m := _YEAR.search(p))]
-    if len(years) < 2:
-        return roles
-    keep = max(years)[1]
-    return [("other" if r == "reported" and i != keep else r) for i, r in enumerate(roles)]
+    keep = max(years)[1] if len(years) >= 2 else None
+    out, seen = [], set()
+    for i, r in enumerate(roles):
+        if r in ("reported", "cumulative") and ((r == "reported" and keep is not None and i != keep)
+                                                or (keep is None and r in seen)):
+            out.append("other")
+        else:
+            out.append(r)
+            seen.add(r)
+    return out
 
 
 def match_statistics(doc: Document, heading_blocks: set[int], schema: Schema) -> StatisticsMatch:

@@ -69,6 +69,7 @@ class Patterns:
     cumulative_not: tuple[str, ...]
     scope_words: tuple[str, ...]
     whole_words: tuple[str, ...]
+    part_of_whole: re.Pattern | None
     negation: re.Pattern
     topics: list[_Topic]
     fee_forms: re.Pattern | None = None
@@ -92,7 +93,8 @@ def load_patterns() -> Patterns:
     post = "|".join(map(re.escape, raw["approximate_after"]))
     number = re.compile(
         r"(?<![\d.,，])(?P<num>\d+(?:[,，]\d{3})*(?:\.\d+)?|[一二两三四五六七八九十]{1,3})"
-        rf"(?P<post1>{post})?(?:(?P<wunit>万元|万人次)|(?P<mult>万|亿)?(?P<post2>{post})?(?P<unit>{unit_alt}))"
+        # PDF text often puts a space between the number and its unit ("16 件")
+        rf"(?P<post1>{post})?[ \u00a0]?(?:(?P<wunit>万元|万人次)|(?P<mult>万|亿)?(?P<post2>{post})?(?P<unit>{unit_alt}))"
         rf"(?P<post3>{post})?"
     )
     rules = [
@@ -111,7 +113,7 @@ def load_patterns() -> Patterns:
         approximate_before=tuple(raw["approximate_before"]), not_before=tuple(raw["not_before"]),
         cumulative=tuple(raw["cumulative"]), cumulative_not=tuple(raw.get("cumulative_not", ())),
         scope_words=tuple(raw["scope_words"]),
-        whole_words=tuple(raw["whole_words"]),
+        whole_words=tuple(raw["whole_words"]), part_of_whole=_alt(raw.get("part_of_whole", [])),
         negation=re.compile("|".join(map(re.escape, neg["forms"]))), topics=topics,
         fee_forms=re.compile("|".join(map(re.escape, fees["forms"]))) if fees.get("forms") else None,
         fee_words=tuple(fees.get("words", ())), fee_keys=tuple(fees.get("keys", ())),
@@ -162,17 +164,18 @@ class _Extractor:
 
     def section(self, section: FoundSection) -> None:
         offset = 0
+        heading = _normalised(section.heading)
         for para in section.paragraphs:
             if "|" not in para:  # a table row flattened with pipes is not prose
-                self._paragraph(para, _normalised(para), section.key, offset)
+                self._paragraph(para, _normalised(para), section.key, offset, heading)
             offset += len(para) + 1
 
-    def _paragraph(self, raw: str, text: str, section: str, offset: int) -> None:
+    def _paragraph(self, raw: str, text: str, section: str, offset: int, heading: str) -> None:
         for m in _SENTENCE.finditer(text):
             if m.end() > m.start():
-                self._sentence(raw, text, m.start(), m.end(), section, offset)
+                self._sentence(raw, text, m.start(), m.end(), section, offset, heading)
 
-    def _sentence(self, raw: str, para: str, s0: int, s1: int, section: str, offset: int) -> None:
+    def _sentence(self, raw: str, para: str, s0: int, s1: int, section: str, offset: int, heading: str) -> None:
         p = self.p
         sentence = para[s0:s1]
         printed = raw[s0:s1].strip()
@@ -199,18 +202,24 @@ class _Extractor:
             unit = m.group("wunit") or m.group("unit")
             tail = sentence[m.end():]
             for rule in p.rules:
-                hit = self._fits(rule, stripped, tail, unit, sentence, para, window)
+                hit = self._fits(rule, stripped, tail, unit, sentence, para, heading, window)
                 if hit is None:
                     continue
                 if m.group("post1") or m.group("post2") or m.group("post3"):
                     flags = ["approximate"]
-                subject = stripped[:hit]
-                if any(w in subject for w in p.scope_words) and not any(w in clause for w in p.whole_words):
+                if self._is_part(stripped[:hit], clause):
                     flags = flags + ["scope"]
                 self.out.append(Statement(rule.key, value, unit, flags, section, printed,
                                           offset + s0 + m.start()))
                 break
         self._negations(sentence, printed, section, offset + s0)
+
+    def _is_part(self, subject: str, clause: str) -> bool:
+        """Whether the figure's subject is a part of the agency (各乡镇…), not the whole (全市…)."""
+        p = self.p
+        if p.part_of_whole is not None and p.part_of_whole.search(subject):
+            return True
+        return any(w in subject for w in p.scope_words) and not any(w in clause for w in p.whole_words)
 
     def _cumulative(self, before: str) -> bool:
         for w in self.p.cumulative_not:
@@ -228,14 +237,15 @@ class _Extractor:
         return window
 
     @staticmethod
-    def _fits(rule: _Rule, stripped: str, tail: str, unit: str, sentence: str, para: str,
+    def _fits(rule: _Rule, stripped: str, tail: str, unit: str, sentence: str, para: str, heading: str,
               window: str) -> int | None:
         """Where the rule's wording starts in the clause, or None when the rule does not fit."""
         if unit not in rule.units:
             return None
         if rule.exclude and any(w in window for w in rule.exclude):
             return None
-        if rule.context and not any(w in sentence or w in para for w in rule.context):
+        # what the sentence is about: its paragraph, or the heading of its section
+        if rule.context and not any(w in para or w in heading for w in rule.context):
             return None
         if rule.context_not and any(w in para for w in rule.context_not):
             return None
