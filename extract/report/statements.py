@@ -12,6 +12,7 @@ confirms it. That keeps statements to a few regular expressions per figure.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 import unicodedata
@@ -23,7 +24,7 @@ from .normalize import clean
 from .sections import FoundSection
 
 _SENTENCE = re.compile(r"[^。！？!?；;]*[。！？!?；;]?")
-_CLAUSE_END = "，,：:；;。！？!?"
+_CLAUSE_END = re.compile(r"[，,：:；;。！？!?]")
 _DROP = dict.fromkeys(map(ord, "“”\"'‘’「」『』《》〈〉 \u3000"), None)
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -76,6 +77,7 @@ class Patterns:
     fee_words: tuple[str, ...] = ()
     fee_keys: tuple[str, ...] = ()
     keys: set[str] = field(default_factory=set)
+    by_unit: dict[str, list[_Rule]] = field(default_factory=dict)  # the rules a unit can fit, in order
 
 
 def _alt(patterns: list[str], anchor: str = "") -> re.Pattern | None:
@@ -118,6 +120,7 @@ def load_patterns() -> Patterns:
         fee_forms=re.compile("|".join(map(re.escape, fees["forms"]))) if fees.get("forms") else None,
         fee_words=tuple(fees.get("words", ())), fee_keys=tuple(fees.get("keys", ())),
         keys={r.key for r in rules},
+        by_unit={u: [r for r in rules if u in r.units] for u in raw["units"]},
     )
 
 
@@ -180,14 +183,19 @@ class _Extractor:
         sentence = para[s0:s1]
         printed = raw[s0:s1].strip()
         last_end = 0
+        bounds: list[int] | None = None
         for m in p.number.finditer(sentence):
-            begin = max(last_end, max((sentence.rfind(c, 0, m.start()) for c in _CLAUSE_END), default=-1) + 1)
+            if bounds is None:
+                bounds = [0] + [d.end() for d in _CLAUSE_END.finditer(sentence)]
+            clause_start = bounds[bisect.bisect_right(bounds, m.start()) - 1]
+            begin = max(last_end, clause_start)
             last_end = m.end()
-            value = _value(m)
+            unit = m.group("wunit") or m.group("unit")
+            rules = p.by_unit.get(unit)
+            value = _value(m) if rules else None
             if value is None:
                 continue
             window = sentence[begin:m.start()].translate(_DROP)
-            clause_start = max((sentence.rfind(c, 0, m.start()) for c in _CLAUSE_END), default=-1) + 1
             clause = sentence[clause_start:m.start()]  # the whole clause, for the agency as subject
             flags: list[str] = []
             for w in p.approximate_before:
@@ -199,10 +207,9 @@ class _Extractor:
             if self._cumulative(sentence[:m.start()]):
                 continue
             stripped = self._strip_fillers(window)
-            unit = m.group("wunit") or m.group("unit")
             tail = sentence[m.end():]
-            for rule in p.rules:
-                hit = self._fits(rule, stripped, tail, unit, sentence, para, heading, window)
+            for rule in rules:
+                hit = self._fits(rule, stripped, tail, sentence, para, heading, window)
                 if hit is None:
                     continue
                 if m.group("post1") or m.group("post2") or m.group("post3"):
@@ -237,10 +244,16 @@ class _Extractor:
         return window
 
     @staticmethod
-    def _fits(rule: _Rule, stripped: str, tail: str, unit: str, sentence: str, para: str, heading: str,
+    def _fits(rule: _Rule, stripped: str, tail: str, sentence: str, para: str, heading: str,
               window: str) -> int | None:
         """Where the rule's wording starts in the clause, or None when the rule does not fit."""
-        if unit not in rule.units:
+        at = None
+        if rule.before is not None and (hit := rule.before.search(stripped)):
+            at = hit.start()
+        elif rule.after is not None and rule.after.match(tail) and (
+                rule.after_needs is None or rule.after_needs.search(stripped)):
+            at = len(stripped)
+        if at is None:
             return None
         if rule.exclude and any(w in window for w in rule.exclude):
             return None
@@ -249,20 +262,12 @@ class _Extractor:
             return None
         if rule.context_not and any(w in para for w in rule.context_not):
             return None
-        if rule.before is not None:
-            hit = rule.before.search(stripped)
-            if hit:
-                return hit.start()
-        if rule.after is not None and rule.after.match(tail) and (
-                rule.after_needs is None or rule.after_needs.search(stripped)):
-            return len(stripped)
-        return None
+        return at
 
     def _negations(self, sentence: str, printed: str, section: str, offset: int) -> None:
         p = self.p
         for m in p.negation.finditer(sentence):
-            end = min((i for c in "，,；;。！？!?" if (i := sentence.find(c, m.end())) >= 0), default=len(sentence))
-            span = sentence[m.end():end]
+            span = _clause_after(sentence, m.end())
             if p.number.search(span):
                 continue  # "未收到…，收到3件" says something else
             keys: list[str] = []
@@ -275,11 +280,15 @@ class _Extractor:
                 self.out.append(Statement(k, 0.0, "", ["implied_zero"], section, printed, offset + m.start()))
         if p.fee_forms is not None:
             for m in p.fee_forms.finditer(sentence):
-                end = min((i for c in "，,；;。！？!?" if (i := sentence.find(c, m.end())) >= 0), default=len(sentence))
-                span = sentence[m.end():end]
+                span = _clause_after(sentence, m.end())
                 if any(w in span for w in p.fee_words) and not p.number.search(span):
                     for k in p.fee_keys:
                         self.out.append(Statement(k, 0.0, "", ["implied_zero"], section, printed, offset + m.start()))
+
+
+def _clause_after(sentence: str, start: int) -> str:
+    end = _CLAUSE_END.search(sentence, start)
+    return sentence[start:end.start() if end else len(sentence)]
 
 
 def find_statements(sections: list[FoundSection]) -> list[Statement]:
