@@ -125,6 +125,11 @@ def test_statement_negated_is_an_implied_zero():
         ("admin_reviews", 0, "", ["implied_zero"]), ("admin_lawsuits", 0, "", ["implied_zero"]),
         ("appeals_or_complaints", 0, "", ["implied_zero"])]
     assert _statements("2020年度我街办未接到提出公开政府信息的申请。") == [("requests_received", 0, "", ["implied_zero"])]
+    # forms from general report phrasing: 无 before what it negates, a zero said after its topic
+    assert _statements("全年无政府信息公开申请。") == [("requests_received", 0, "", ["implied_zero"])]
+    assert _statements("行政复议和行政诉讼均为零。") == [
+        ("admin_reviews", 0, "", ["implied_zero"]), ("admin_lawsuits", 0, "", ["implied_zero"])]
+    assert _statements("本年度无正当理由大量反复申请的情形未作统计。") == []
 
 
 def test_statement_for_a_part_has_scope():

@@ -72,6 +72,7 @@ class Patterns:
     whole_words: tuple[str, ...]
     part_of_whole: re.Pattern | None
     negation: re.Pattern
+    zero_after: re.Pattern | None
     topics: list[_Topic]
     fee_forms: re.Pattern | None = None
     fee_words: tuple[str, ...] = ()
@@ -116,7 +117,8 @@ def load_patterns() -> Patterns:
         cumulative=tuple(raw["cumulative"]), cumulative_not=tuple(raw.get("cumulative_not", ())),
         scope_words=tuple(raw["scope_words"]),
         whole_words=tuple(raw["whole_words"]), part_of_whole=_alt(raw.get("part_of_whole", [])),
-        negation=re.compile("|".join(map(re.escape, neg["forms"]))), topics=topics,
+        negation=re.compile("|".join([*map(re.escape, neg["forms"]), *neg.get("forms_re", [])])),
+        zero_after=_alt(neg.get("zero_after", [])), topics=topics,
         fee_forms=re.compile("|".join(map(re.escape, fees["forms"]))) if fees.get("forms") else None,
         fee_words=tuple(fees.get("words", ())), fee_keys=tuple(fees.get("keys", ())),
         keys={r.key for r in rules},
@@ -264,20 +266,30 @@ class _Extractor:
             return None
         return at
 
+    def _zeros(self, span: str, printed: str, section: str, at: int) -> None:
+        """The keys a negated (or zeroed) span names, each stated as 0."""
+        keys: list[str] = []
+        for t in self.p.topics:
+            if t.only_if_none and keys:
+                continue
+            if t.words.search(span):
+                keys.extend(k for k in t.keys if k not in keys)
+        for k in keys:
+            self.out.append(Statement(k, 0.0, "", ["implied_zero"], section, printed, at))
+
     def _negations(self, sentence: str, printed: str, section: str, offset: int) -> None:
         p = self.p
         for m in p.negation.finditer(sentence):
             span = _clause_after(sentence, m.end())
             if p.number.search(span):
                 continue  # "未收到…，收到3件" says something else
-            keys: list[str] = []
-            for t in p.topics:
-                if t.only_if_none and keys:
-                    continue
-                if t.words.search(span):
-                    keys.extend(k for k in t.keys if k not in keys)
-            for k in keys:
-                self.out.append(Statement(k, 0.0, "", ["implied_zero"], section, printed, offset + m.start()))
+            self._zeros(span, printed, section, offset + m.start())
+        if p.zero_after is not None:
+            for m in p.zero_after.finditer(sentence):
+                start = max((d.end() for d in _CLAUSE_END.finditer(sentence, 0, m.start())), default=0)
+                span = sentence[start:m.start()]
+                if not p.number.search(span):
+                    self._zeros(span, printed, section, offset + m.start())
         if p.fee_forms is not None:
             for m in p.fee_forms.finditer(sentence):
                 span = _clause_after(sentence, m.end())
