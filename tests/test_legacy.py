@@ -294,3 +294,14 @@ def test_code_column_broken_label_and_one_line_header():
         ("proactive_items", "reported", 120, "条"), ("proactive_items", "cumulative", 340, "条"),
         ("requests_received", "reported", 5, "件"), ("requests_received", "cumulative", 9, "件"),
         ("admin_reviews", "reported", 0, "件"), ("admin_reviews", "cumulative", 1, "件")]
+
+
+def test_columns_the_table_adds_are_not_taken_for_the_year():
+    """A local table by level (市本级 | 县区 | 合计): only the total is the report's figure."""
+    page = ("<html><body><p>一、概述</p><table><tr><td>指标名称</td><td>单位</td><td>市本级</td><td>县区</td>"
+            "<td>合计</td></tr><tr><td>主动公开信息数</td><td>条</td><td>5</td><td>7</td><td>12</td></tr>"
+            "<tr><td>受理申请总数</td><td>件</td><td>1</td><td>2</td><td>3</td></tr></table></body></html>")
+    r = _parse(page, "levels.html")
+    assert r.statistics.columns == ["label", "unit", "other", "other", "reported"]
+    assert [(c.row, c.col, c.value, c.col_label) for c in r.cells] == [
+        ("proactive_items", "reported", 12, "合计"), ("requests_received", "reported", 3, "合计")]

@@ -107,6 +107,8 @@ class _Reader:
                         if _column_role(longer, self.spec) == role and self.tokens[j + n].kind == "text":
                             used = n + 1
                     break
+            if not role and self._other_column(j):
+                role, used = "other", 1  # a column this table adds (市本级, 县区, 备注): not a value of ours
             if not role:
                 break
             text = "".join(t.text for t in self.tokens[j:j + used])
@@ -119,6 +121,21 @@ class _Reader:
         roles = _settle_years(roles, printed)
         self.match.columns, self.match.header = roles, [clean(p) for p in printed]
         return j
+
+    def _other_column(self, j: int) -> bool:
+        """Whether the header word at j names a column we do not read, rather than starting the rows.
+
+        In a grid, any word of the header row is a column. In flattened text, a short word that
+        is no row label, no unit, and is followed by another header-like word."""
+        tok = self.tokens[j]
+        if tok.kind != "text" or _is_unit(tok) or self._row_key(tok.text) is not None:
+            return False
+        anchor = self.tokens[j - 1]
+        if isinstance(self.doc.blocks[tok.where[0]], Table):
+            return tok.where[:2] == anchor.where[:2]
+        nxt = self.tokens[j + 1] if j + 1 < len(self.tokens) else None
+        return (len(label_key(tok.text)) <= 6 and nxt is not None and nxt.kind == "text" and not _is_unit(nxt)
+                and self._row_key(nxt.text) is None and _column_role(nxt.text, self.spec) is not None)
 
     def read(self) -> StatisticsMatch:
         start = None
