@@ -94,8 +94,11 @@ def load_patterns() -> Patterns:
     units = sorted(raw["units"], key=len, reverse=True)
     unit_alt = "|".join(map(re.escape, units))
     post = "|".join(map(re.escape, raw["approximate_after"]))
+    # What may follow a number (a unit, 万, 多…): looked at first, so most numbers fail fast.
+    follow = "".join(sorted({w[0] for w in (*units, *raw["approximate_after"], "万", "亿", " ", "\u00a0")}))
     number = re.compile(
         r"(?<![\d.,，])(?P<num>\d+(?:[,，]\d{3})*(?:\.\d+)?|[一二两三四五六七八九十]{1,3})"
+        rf"(?=[{re.escape(follow)}])"
         # PDF text often puts a space between the number and its unit ("16 件")
         rf"(?P<post1>{post})?[ \u00a0]?(?:(?P<wunit>万元|万人次)|(?P<mult>万|亿)?(?P<post2>{post})?(?P<unit>{unit_alt}))"
         rf"(?P<post3>{post})?"
@@ -284,7 +287,7 @@ class _Extractor:
             if p.number.search(span):
                 continue  # "未收到…，收到3件" says something else
             self._zeros(span, printed, section, offset + m.start())
-        if p.zero_after is not None:
+        if p.zero_after is not None and ("零" in sentence or "0" in sentence):
             for m in p.zero_after.finditer(sentence):
                 start = max((d.end() for d in _CLAUSE_END.finditer(sentence, 0, m.start())), default=0)
                 span = sentence[start:m.start()]
