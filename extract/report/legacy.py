@@ -138,8 +138,20 @@ class _Reader:
                 and self._row_key(nxt.text) is None and _column_role(nxt.text, self.spec) is not None)
 
     def read(self) -> StatisticsMatch:
-        start = None
-        for i, tok in enumerate(self.tokens):
+        """The first table whose header is followed by rows with figures."""
+        i = 0
+        while (start := self._next_header(i)) is not None:
+            self._rows(start)
+            if self.match.cells:
+                break
+            # a header with no figures after it (another table): look further
+            self.match, self.extra, self.seen = StatisticsMatch(), 0, []
+            i = start
+        return self.match
+
+    def _next_header(self, first: int) -> int | None:
+        for i in range(first, len(self.tokens)):
+            tok = self.tokens[i]
             if tok.kind in ("text", "heading"):
                 words = tok.text.split()
                 if (len(words) > 2 and _column_role(tok.text, self.spec) is None
@@ -149,9 +161,10 @@ class _Reader:
                                             for w in words]
                 start = self._header_at(i)
                 if start is not None:
-                    break
-        if start is None:
-            return self.match
+                    return start
+        return None
+
+    def _rows(self, start: int) -> None:
         in_grid = isinstance(self.doc.blocks[self.tokens[start - 1].where[0]], Table)
         value_cols = [r for r in self.match.columns if r not in ("label", "unit", "code")]
         has_code = "code" in self.match.columns
@@ -194,7 +207,6 @@ class _Reader:
                 if idle > 6 and not in_grid:
                     break  # a run of labels without figures: the table is over
             i = j
-        return self.match
 
     def _row(self, label: Token, unit: str, vals: list[Token], value_cols: list[str]) -> None:
         head, _, last = clean(label.text).strip().rpartition(" ")
