@@ -305,3 +305,12 @@ def test_columns_the_table_adds_are_not_taken_for_the_year():
     assert r.statistics.columns == ["label", "unit", "other", "other", "reported"]
     assert [(c.row, c.col, c.value, c.col_label) for c in r.cells] == [
         ("proactive_items", "reported", 12, "合计"), ("requests_received", "reported", 3, "合计")]
+
+
+def test_a_table_header_without_figures_does_not_end_the_search():
+    from legacy_tables import INTRO
+
+    body = crawler_text(HEADER_C, VARIANT_C)[len(INTRO):]
+    r = _parse(INTRO + "项目\n单位\n负责人\n张三\n" + body, "two-tables.txt")
+    assert (r.template, r.status) == ("legacy", "ok")
+    assert _cells(r) == [(k, c, v, clean(label)) for k, c, v, label in expected_cells(VARIANT_C)]
