@@ -61,8 +61,11 @@ def _column_role(text: str, spec: TableSpec) -> str | None:
         return "unit"
     if key in {label_key(w) for w in spec.header_code}:
         return "code"
-    hits = spec.col_index.find(_YEAR.sub("YYYY", key), fuzzy=False)
-    return hits[0] if len(hits) == 1 else None
+    key = _YEAR.sub("YYYY", key)
+    hits = spec.col_index.find(key, fuzzy=False)
+    if len(hits) == 1:
+        return hits[0]
+    return next((col for col, pattern in spec.col_patterns if pattern.search(key)), None)
 
 
 def _is_unit(tok: Token) -> bool:

@@ -138,6 +138,7 @@ class TableSpec:
     templates: tuple[str, ...] = TEMPLATES
     header_unit: tuple[str, ...] = ()
     header_code: tuple[str, ...] = ()
+    col_patterns: tuple[tuple[str, re.Pattern], ...] = ()  # (col key, pattern on the header's label_key)
 
     def __post_init__(self) -> None:
         self.row_index = LabelIndex(self.rows)
@@ -209,6 +210,7 @@ def load_schema() -> Schema:
             groups=tuple(t.get("groups", ())), layouts=layouts, wide=bool(t.get("wide", False)),
             templates=templates, header_unit=tuple(t.get("header_unit", ())),
             header_code=tuple(t.get("header_code", ())),
+            col_patterns=tuple((c["key"], re.compile(p)) for c in t["cols"] for p in c.get("patterns", ())),
         )
     checks = [Check(id=c["id"], text=c["text"], per=c["per"], lhs=tuple(c["lhs"]), rhs=tuple(c["rhs"]),
                     table=c.get("table", ""), kind=c.get("kind", "equal"), soft=bool(c.get("soft", False)),
