@@ -157,8 +157,7 @@ class _Reader:
             tok = self.tokens[i]
             if tok.kind in ("text", "heading"):
                 words = tok.text.split()
-                if (len(words) > 2 and _column_role(tok.text, self.spec) is None
-                        and _column_role(words[0], self.spec) == "label"):
+                if len(words) > 2 and _column_role(words[0], self.spec) == "label":
                     # a header printed on one line, words apart (PDF text): one token per word
                     self.tokens[i:i + 1] = [Token(w, "value" if _YEAR.fullmatch(w) else "text", tok.page, tok.where)
                                             for w in words]
