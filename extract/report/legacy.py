@@ -46,10 +46,6 @@ class StatisticsMatch:
         return any(c.value is not None for c in self.cells)
 
 
-def _key(text: str) -> str:
-    return label_key(_SUB_ROW.sub("", clean(text)))
-
-
 def _column_role(text: str, spec: TableSpec) -> str | None:
     """label, unit, code, reported, cumulative, or None when the header word is none of them."""
     key = label_key(text)

@@ -77,7 +77,6 @@ class Patterns:
     fee_forms: re.Pattern | None = None
     fee_words: tuple[str, ...] = ()
     fee_keys: tuple[str, ...] = ()
-    keys: set[str] = field(default_factory=set)
     by_unit: dict[str, list[_Rule]] = field(default_factory=dict)  # the rules a unit can fit, in order
 
 
@@ -124,7 +123,6 @@ def load_patterns() -> Patterns:
         zero_after=_alt(neg.get("zero_after", [])), topics=topics,
         fee_forms=re.compile("|".join(map(re.escape, fees["forms"]))) if fees.get("forms") else None,
         fee_words=tuple(fees.get("words", ())), fee_keys=tuple(fees.get("keys", ())),
-        keys={r.key for r in rules},
         by_unit={u: [r for r in rules if u in r.units] for u in raw["units"]},
     )
 
