@@ -63,11 +63,11 @@ class _Topic:
 class Patterns:
     rules: list[_Rule]
     number: re.Pattern
-    fillers: tuple[str, ...]
-    approximate_before: tuple[str, ...]
-    not_before: tuple[str, ...]
-    cumulative: tuple[str, ...]
-    cumulative_not: tuple[str, ...]
+    fillers: re.Pattern  # a run of filler words at the end of the clause
+    approximate_before: re.Pattern
+    not_before: re.Pattern
+    cumulative: re.Pattern
+    cumulative_not: re.Pattern | None
     scope_words: tuple[str, ...]
     whole_words: tuple[str, ...]
     part_of_whole: re.Pattern | None
@@ -78,6 +78,11 @@ class Patterns:
     fee_words: tuple[str, ...] = ()
     fee_keys: tuple[str, ...] = ()
     by_unit: dict[str, list[_Rule]] = field(default_factory=dict)  # the rules a unit can fit, in order
+
+
+def _words(words: list[str]) -> str:
+    """An alternation of literal words, longest first."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
 
 
 def _alt(patterns: list[str], anchor: str = "") -> re.Pattern | None:
@@ -114,9 +119,12 @@ def load_patterns() -> Patterns:
               for t in neg["topics"]]
     fees = (neg.get("fees") or [{}])[0]
     return Patterns(
-        rules=rules, number=number, fillers=tuple(sorted(raw["fillers"], key=len, reverse=True)),
-        approximate_before=tuple(raw["approximate_before"]), not_before=tuple(raw["not_before"]),
-        cumulative=tuple(raw["cumulative"]), cumulative_not=tuple(raw.get("cumulative_not", ())),
+        rules=rules, number=number,
+        fillers=re.compile("(?:" + _words([f for f in raw["fillers"] if f not in raw["cumulative"]]) + ")+$"),
+        approximate_before=re.compile("(?:" + _words(raw["approximate_before"]) + ")$"),
+        not_before=re.compile("(?:" + _words(raw["not_before"]) + ")$"),
+        cumulative=re.compile(_words(raw["cumulative"])),
+        cumulative_not=re.compile(_words(raw["cumulative_not"])) if raw.get("cumulative_not") else None,
         scope_words=tuple(raw["scope_words"]),
         whole_words=tuple(raw["whole_words"]), part_of_whole=_alt(raw.get("part_of_whole", [])),
         negation=re.compile("|".join([*map(re.escape, neg["forms"]), *neg.get("forms_re", [])])),
@@ -201,15 +209,13 @@ class _Extractor:
             window = sentence[begin:m.start()].translate(_DROP)
             clause = sentence[clause_start:m.start()]  # the whole clause, for the agency as subject
             flags: list[str] = []
-            for w in p.approximate_before:
-                if window.endswith(w):
-                    window, flags = window[: -len(w)], ["approximate"]
-                    break
-            if any(window.endswith(w) for w in p.not_before):
+            if approx := p.approximate_before.search(window):
+                window, flags = window[: approx.start()], ["approximate"]
+            if p.not_before.search(window):
                 continue
             if self._cumulative(sentence[:m.start()]):
                 continue
-            stripped = self._strip_fillers(window)
+            stripped = p.fillers.sub("", window)
             tail = sentence[m.end():]
             for rule in rules:
                 hit = self._fits(rule, stripped, tail, sentence, para, heading, window)
@@ -232,19 +238,9 @@ class _Extractor:
         return any(w in subject for w in p.scope_words) and not any(w in clause for w in p.whole_words)
 
     def _cumulative(self, before: str) -> bool:
-        for w in self.p.cumulative_not:
-            before = before.replace(w, "")
-        return any(w in before for w in self.p.cumulative)
-
-    def _strip_fillers(self, window: str) -> str:
-        changed = True
-        while changed and window:
-            changed = False
-            for f in self.p.fillers:
-                if window.endswith(f) and f not in self.p.cumulative:
-                    window, changed = window[: -len(f)], True
-                    break
-        return window
+        if self.p.cumulative_not is not None:
+            before = self.p.cumulative_not.sub("", before)
+        return self.p.cumulative.search(before) is not None
 
     @staticmethod
     def _fits(rule: _Rule, stripped: str, tail: str, sentence: str, para: str, heading: str,
