@@ -224,6 +224,7 @@ def _show(args) -> int:
         value = "null" if c.value is None else f"{c.value:g}"
         print(f"{c.table}.{c.row}.{c.col} = {value}  {c.raw!r} | {c.row_label} | {c.col_label}"
               f"{' | ' + ','.join(c.flags) if c.flags else ''}{f' | p.{c.page}' if c.page else ''}", file=out)
+    _show_legacy(report, out)
     bad = [c for c in report.checks if c.status != "pass"]
     print(f"\n## Checks: {len(report.checks) - len(bad)} pass, "
           f"{sum(c.status == 'fail' for c in bad)} fail, {sum(c.status == 'not_assessable' for c in bad)} not assessable",
@@ -231,3 +232,34 @@ def _show(args) -> int:
     for c in bad:
         print(f"{c.status:15} {c.check}: {c.lhs} vs {c.rhs} {c.note}", file=out)
     return EXIT_OK
+
+
+def _show_legacy(report, out) -> None:
+    """The legacy statistics table as matched, and every statement with its sentence."""
+    if report.statistics is not None:
+        st = report.statistics
+        print(f"\n## Statistics table (columns: {' | '.join(f'{h} → {r}' for h, r in zip(st.header, st.columns))})",
+              file=out)
+        rows: dict[str, dict] = {}
+        for c in st.cells:
+            rows.setdefault(c.row, {"label": c.row_label, "unit": c.unit})[c.col] = c
+        for key, r in rows.items():
+            vals = "  ".join(f"{col} {_number(r[col].value)}"
+                             for col in ("reported", "cumulative") if col in r)
+            print(f"{r['label']} → {key}: {vals} {r['unit']}", file=out)
+        for p in st.problems:
+            print(f"problem: {p}", file=out)
+    print(f"\n## Statements ({len(report.statements)}: key = value unit [flags] §section: sentence)", file=out)
+    for s in report.statements:
+        flags = f" [{','.join(s.flags)}]" if s.flags else ""
+        print(f"{s.key} = {_number(s.value)} {s.unit}{flags} §{s.section}: {s.sentence}", file=out)
+    if report.indicators:
+        print("\n## Indicators", file=out)
+        for i in report.indicators:
+            print(f"{i.indicator} = {_number(i.value)} ({i.source}: {_clip(i.ref, 60)})", file=out)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "null"
+    return f"{value:.0f}" if value == int(value) else f"{value:g}"

@@ -19,7 +19,8 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("county", "string", "county-level division of the agency, where determinable"),
         ("adcode", "string", "6-digit administrative division code (GB/T 2260), where determinable"),
         ("year", "integer", "the year the report covers (not the year it was published)"),
-        ("template", "string", "gioar-2019, gioar-2021, hybrid, legacy, unknown (decided from marker labels)"),
+        ("template", "string", "gioar-2019, gioar-2021, hybrid, legacy, unknown (decided from marker labels; legacy: "
+                               "a report on 2008-2018, whose statistics table, if printed, fills legacy_statistics)"),
         ("status", "string", "ok (all expected tables found), partial, failed"),
         ("error", "string", "why the document failed or is partial; empty when ok"),
         ("n_cells", "integer", "cells written to cells"),
@@ -37,7 +38,7 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "cells": [
         ("report_id", "string", "SHA-256 of the document bytes"),
-        ("table", "string", "active_disclosure, applications, review_litigation (gioar-schema.toml)"),
+        ("table", "string", "active_disclosure, applications, review_litigation, legacy_statistics (gioar-schema.toml)"),
         ("row", "string", "canonical row key, e.g. new_requests; extra_N for a row the template does not know"),
         ("col", "string", "canonical column key, e.g. natural_person"),
         ("value", "number", "the number; null when the cell is blank or not a number"),
@@ -65,6 +66,24 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("lhs", "number", "left side as computed"),
         ("rhs", "number", "right side as computed"),
         ("note", "string", "e.g. blank cells counted as 0"),
+    ],
+    "statements": [
+        ("report_id", "string", "SHA-256 of the document bytes"),
+        ("key", "string", "indicator key (a legacy_statistics row of gioar-schema.toml), e.g. requests_received"),
+        ("value", "number", "the number as stated (0 for a stated absence such as 未收到…申请)"),
+        ("unit", "string", "条, 件, 人次, 元, 万元… as stated"),
+        ("flags", "string", "comma-separated: implied_zero (stated as none), approximate (…多, 近…, 约…), "
+                            "scope (the figure is for a part, e.g. 各乡镇, not the whole agency)"),
+        ("section", "string", "canonical key of the section the sentence is in"),
+        ("sentence", "string", "the sentence exactly as printed: the provenance a reader checks"),
+        ("start", "integer", "character offset of the number in the section text"),
+    ],
+    "indicators": [
+        ("report_id", "string", "SHA-256 of the document bytes"),
+        ("indicator", "string", "key from gioar-schema.toml [[indicators]], e.g. requests_received"),
+        ("value", "number", "the figure"),
+        ("source", "string", "table, legacy_table, statement"),
+        ("ref", "string", "the cell (applications.new_requests.total) or the statement's sentence it came from"),
     ],
 }
 

@@ -75,7 +75,8 @@ def test_dataset_files(batch):
         csv = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig")
         assert len(pq) == len(csv)
     package = json.loads((out / "datapackage.json").read_text("utf-8"))
-    assert [r["name"] for r in package["resources"]] == ["reports", "cells", "sections", "checks", "metrics"]
+    assert [r["name"] for r in package["resources"]] == ["reports", "cells", "sections", "checks", "statements",
+                                                          "indicators", "metrics"]
     cells_fields = [f["name"] for f in package["resources"][1]["schema"]["fields"]]
     assert cells_fields == ["report_id", "table", "row", "col", "value", "raw", "row_label", "col_label",
                             "unit", "flags", "page"]

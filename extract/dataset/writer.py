@@ -37,8 +37,8 @@ from ..report import Report, load_schema
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "parquet", "both")
-PARTITIONED = ("cells", "sections", "checks")
-ALL_TABLES = ("reports", "cells", "sections", "checks", "metrics")
+PARTITIONED = ("cells", "sections", "checks", "statements", "indicators")
+ALL_TABLES = ("reports", "cells", "sections", "checks", "statements", "indicators", "metrics")
 NO_YEAR = "__HIVE_DEFAULT_PARTITION__"
 
 
@@ -115,12 +115,13 @@ def outcome_of(report: Report) -> Outcome:
     records["metrics"] = [metrics]
     n_cells, n_failed = report.n_cells, report.n_checks_failed
     report.cells, report.sections, report.checks = [], [], []
+    report.statements, report.indicators, report.statistics = [], [], None
     return Outcome(report, n_cells, n_failed, records)
 
 
 # The reports part is written last: a report_id in `reports` means all its rows are on disk,
 # which is what --resume trusts.
-WRITE_ORDER = ("cells", "sections", "checks", "metrics", "reports")
+WRITE_ORDER = ("cells", "sections", "checks", "statements", "indicators", "metrics", "reports")
 
 
 def chunk_tables(outcomes: list[Outcome]) -> list[tuple[str, str, pa.Table]]:

@@ -50,16 +50,17 @@ def _side(keys: list[str], lookup: dict[str, MatchedCell]) -> tuple[float | None
 
 
 def _evaluate(check_id: str, lhs_keys: list[str], rhs_keys: list[str],
-              lookup: dict[str, MatchedCell]) -> CheckResult:
+              lookup: dict[str, MatchedCell], kind: str = "equal", soft: bool = False) -> CheckResult:
     lhs, miss_l, blank_l = _side(lhs_keys, lookup)
     rhs, miss_r, blank_r = _side(rhs_keys, lookup)
     blanks = blank_l + blank_r
-    note = f"blank cells counted as 0: {len(blanks)}" if blanks else ""
+    notes = (["soft identity (a heuristic)"] if soft else []) + (
+        [f"blank cells counted as 0: {len(blanks)}"] if blanks else [])
     if lhs is None or rhs is None:
         missing = ", ".join(miss_l + miss_r)
         return CheckResult(check_id, "not_assessable", lhs, rhs, f"missing: {missing}")
-    status = "pass" if abs(lhs - rhs) <= TOLERANCE else "fail"
-    return CheckResult(check_id, status, lhs, rhs, note)
+    holds = lhs >= rhs - TOLERANCE if kind == "at_least" else abs(lhs - rhs) <= TOLERANCE
+    return CheckResult(check_id, "pass" if holds else "fail", lhs, rhs, "; ".join(notes))
 
 
 def _other_rows(rows: list[str]) -> list[str]:
@@ -77,7 +78,7 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
     results: list[CheckResult] = []
     for check in schema.checks:
         if check.per == "col":
-            table = check.lhs[0].split(".")[0]
+            table = check.table or check.lhs[0].split(".")[0]
             cells_t = by_table.get(table)
             if not cells_t:
                 continue
@@ -91,9 +92,15 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
             cols = list(dict.fromkeys(c for _, c in cells_t))
             for col in cols:
                 lookup = {r: cells_t[(r, col)] for r in lhs_rows + rhs_rows if (r, col) in cells_t}
-                results.append(_evaluate(f"{check.id}[{col}]", lhs_rows, rhs_rows, lookup))
+                lhs_c, rhs_c = lhs_rows, rhs_rows
+                if check.terms == "printed":
+                    # Legacy tables print some of the terms: the identity holds over those.
+                    lhs_c, rhs_c = [r for r in lhs_rows if r in lookup], [r for r in rhs_rows if r in lookup]
+                    if not lhs_c or not rhs_c:
+                        continue
+                results.append(_evaluate(f"{check.id}[{col}]", lhs_c, rhs_c, lookup, check.kind, check.soft))
         else:
-            table = check.id.split(".")[0]
+            table = check.table_key
             cells_t = by_table.get(table)
             if not cells_t:
                 continue
@@ -101,5 +108,6 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
                 if check.lhs[0] not in {c for r, c in cells_t if r == row}:
                     continue  # the row has no such column (an optional 小计, a cut-off row)
                 lookup = {c: cells_t[(row, c)] for c in (*check.lhs, *check.rhs) if (row, c) in cells_t}
-                results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup))
+                results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup,
+                                         check.kind, check.soft))
     return results

@@ -15,10 +15,12 @@ from .checks import CheckResult, run_checks
 from .collapsed import place_collapsed
 from .content import content_digest
 from ..contract import PANDAS_DTYPES, TABLES
+from .indicators import Indicator, find_indicators, narrative_checks
+from .legacy import StatisticsMatch, is_legacy, match_statistics, rekey_sections
 from .metadata import extract_metadata
-from .normalize import clean
 from .schema import load_schema
 from .sections import FoundSection, find_sections
+from .statements import Statement, find_statements
 from .templates import T2, T3, T4, MatchedCell, TableMatch, match_tables
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ class Report:
     cells: list[MatchedCell] = field(default_factory=list)
     sections: list[FoundSection] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    statistics: StatisticsMatch | None = None  # the legacy statistics table as matched (extract show)
 
     @property
     def n_cells(self) -> int:
@@ -75,7 +80,12 @@ class Report:
                      "section": s.key, "text": s.text} for s in self.sections]
         checks = [{"report_id": rid, "check": c.check, "status": c.status, "lhs": c.lhs, "rhs": c.rhs,
                    "note": c.note} for c in self.checks]
-        return {"reports": [row], "cells": cells, "sections": sections, "checks": checks}
+        statements = [{"report_id": rid, "key": s.key, "value": s.value, "unit": s.unit, "flags": ",".join(s.flags),
+                       "section": s.section, "sentence": s.sentence, "start": s.start} for s in self.statements]
+        indicators = [{"report_id": rid, "indicator": i.indicator, "value": i.value, "source": i.source,
+                       "ref": i.ref} for i in self.indicators]
+        return {"reports": [row], "cells": cells, "sections": sections, "checks": checks,
+                "statements": statements, "indicators": indicators}
 
     def to_frames(self) -> dict:
         """The report as pandas DataFrames, one per dataset table."""
@@ -97,11 +107,6 @@ def report_id_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _is_legacy(doc_text: str, year: int | None, markers: tuple[str, ...]) -> bool:
-    text = clean(doc_text).replace(" ", "")
-    return (year is not None and year <= 2018) or any(m in text for m in markers)
-
-
 def parse_bytes(data: bytes, source: str = "") -> Report:
     """Parse one document's bytes. Never raises for a bad document: the Report says why."""
     report = Report(report_id=report_id_of(data), source=source)
@@ -114,27 +119,41 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
     schema = load_schema()
 
     sections = find_sections(doc, schema)
-    tables = match_tables(doc, {s.block for s in sections}, schema)
+    heading_blocks = {s.block for s in sections}
+    tables = match_tables(doc, heading_blocks, schema)
     place_collapsed(tables, schema)
     cells = [c for t in (T2, T3, T4) for c in tables[t].cells]
     meta = extract_metadata(doc)
-
-    report.sections = sections
-    report.cells = cells
-    report.checks = run_checks(cells, schema)
     for name in ("title", "agency", "province", "city", "county", "adcode", "year"):
         setattr(report, name, getattr(meta, name))
-    report.template, report.status, report.error = _judge(doc, meta.title, meta.year, sections, tables, schema)
+
+    # A report with none of the modern tables may be a legacy one: its statistics table decides
+    # first (formats.md §7), then its content (legacy.is_legacy).
+    statistics = None
+    if not any(tables[k].found for k in (T2, T3, T4)):
+        statistics = match_statistics(doc, heading_blocks, schema)
+        if is_legacy(doc, meta.year, statistics, schema) and (sections or meta.title or statistics.found):
+            rekey_sections(sections, schema)
+            cells = statistics.cells
+        else:
+            statistics = None
+    statements = find_statements(sections)
+
+    report.sections, report.cells, report.statements, report.statistics = sections, cells, statements, statistics
+    report.template, report.status, report.error = _judge(doc, meta.title, sections, tables, statistics, statements)
+    report.checks = run_checks(cells, schema) + narrative_checks(report.template, cells, statements, schema)
+    report.indicators = find_indicators(report.template, cells, statements, schema)
     return report
 
 
-def _judge(doc, title, year, sections, tables: dict[str, TableMatch], schema) -> tuple[str, str, str]:
+def _judge(doc, title, sections, tables: dict[str, TableMatch], statistics: StatisticsMatch | None,
+           statements: list[Statement]) -> tuple[str, str, str]:
     """(template, status, error) for a document that was read."""
     found = [k for k in (T2, T3, T4) if tables[k].found]
     known_sections = [s for s in sections if s.key != "unknown"]
+    if statistics is not None:
+        return ("legacy",) + _legacy_status(doc, statistics, statements)
     if not found:
-        if _is_legacy(doc.text(), year, schema.legacy_markers) and (known_sections or title):
-            return "legacy", "partial", "legacy tables not mapped yet"
         if not known_sections and not title and not doc.warnings:
             return "unknown", "failed", ("not a government information-disclosure annual report: "
                                          "no title, section heading or table of the format found")
@@ -145,6 +164,15 @@ def _judge(doc, title, year, sections, tables: dict[str, TableMatch], schema) ->
     if missing:
         problems.insert(len(doc.warnings), "tables not found: " + ", ".join(missing))
     return template, ("partial" if problems else "ok"), "; ".join(problems)
+
+
+def _legacy_status(doc, statistics: StatisticsMatch, statements: list[Statement]) -> tuple[str, str]:
+    if statistics.found:
+        problems = list(doc.warnings) + statistics.problems
+        return ("partial" if problems else "ok"), "; ".join(problems)
+    if statements:
+        return "partial", "no statistics table; figures from the prose only"
+    return "partial", "no statistics table and no figures in the prose"
 
 
 def parse_file(path: str | Path) -> Report:

@@ -29,6 +29,7 @@ class Field:
     templates: tuple[str, ...] = TEMPLATES
     unit: str = ""
     optional: bool = False
+    within: str = ""  # the row this sub-row belongs to, where its label is not unique
 
     @property
     def marker_of(self) -> str | None:
@@ -43,6 +44,24 @@ class Check:
     per: str
     lhs: tuple[str, ...]
     rhs: tuple[str, ...]
+    table: str = ""  # the table it runs on, where the id does not start with it
+    kind: str = "equal"  # equal | at_least (lhs >= rhs)
+    soft: bool = False  # a heuristic: a failure is a finding worth a look, not an error
+    terms: str = "all"  # all | printed (only the rows the table prints are summed)
+
+    @property
+    def table_key(self) -> str:
+        return self.table or self.id.split(".")[0]
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """A figure comparable across eras: where each template takes it, best first."""
+
+    key: str
+    text: str
+    legacy: tuple[str, ...]
+    modern: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,10 @@ class TableSpec:
     groups: tuple[str, ...] = ()
     layouts: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     wide: bool = False
+    templates: tuple[str, ...] = TEMPLATES
+    header_unit: tuple[str, ...] = ()
+    header_code: tuple[str, ...] = ()
+    col_patterns: tuple[tuple[str, re.Pattern], ...] = ()  # (col key, pattern on the header's label_key)
 
     def __post_init__(self) -> None:
         self.row_index = LabelIndex(self.rows)
@@ -145,6 +168,9 @@ class Schema:
     tables: dict[str, TableSpec]
     checks: list[Check]
     legacy_markers: tuple[str, ...]
+    legacy_sections: list[Section] = field(default_factory=list)
+    indicators: list[IndicatorSpec] = field(default_factory=list)
+    modern_markers: tuple[str, ...] = ()
 
     def cell_order(self) -> list[tuple[str, str, str]]:
         """Every (table, row, col) the templates define, in schema order."""
@@ -162,32 +188,43 @@ class Schema:
         return out
 
 
-def _field(d: dict) -> Field:
+def _field(d: dict, templates: tuple[str, ...] = TEMPLATES) -> Field:
     return Field(
         key=d["key"], label=d["label"], aliases=tuple(d.get("aliases", ())),
         group=d.get("group", ""), block=d.get("block", ""),
-        templates=tuple(d.get("templates", TEMPLATES)), unit=d.get("unit", ""),
-        optional=bool(d.get("optional", False)),
+        templates=tuple(d.get("templates", templates)), unit=d.get("unit", ""),
+        optional=bool(d.get("optional", False)), within=d.get("within", ""),
     )
+
+
+def _sections(entries: list[dict]) -> list[Section]:
+    return [Section(key=s["key"], label=s["label"], aliases=tuple(s.get("aliases", ())),
+                    patterns=tuple(re.compile(p) for p in s.get("patterns", ()))) for s in entries]
 
 
 @lru_cache(maxsize=1)
 def load_schema() -> Schema:
     raw = tomllib.loads(resources.files("extract").joinpath("data/gioar-schema.toml").read_text("utf-8"))
-    sections = [
-        Section(key=s["key"], label=s["label"], aliases=tuple(s.get("aliases", ())),
-                patterns=tuple(re.compile(p) for p in s.get("patterns", ())))
-        for s in raw["sections"]
-    ]
     tables = {}
     for key, t in raw["tables"].items():
         layouts = {(lay["template"], lay["block"]): tuple(lay["cols"]) for lay in t.get("layouts", ())}
+        templates = tuple(t.get("templates", TEMPLATES))
         tables[key] = TableSpec(
-            key=key, label=t["label"], rows=[_field(r) for r in t["rows"]],
-            cols=[_field(c) for c in t["cols"]], anchors=tuple(t.get("anchors", ())),
+            key=key, label=t["label"], rows=[_field(r, templates) for r in t["rows"]],
+            cols=[_field(c, templates) for c in t["cols"]], anchors=tuple(t.get("anchors", ())),
             groups=tuple(t.get("groups", ())), layouts=layouts, wide=bool(t.get("wide", False)),
+            templates=templates, header_unit=tuple(t.get("header_unit", ())),
+            header_code=tuple(t.get("header_code", ())),
+            col_patterns=tuple((c["key"], re.compile(p)) for c in t["cols"] for p in c.get("patterns", ())),
         )
-    checks = [Check(id=c["id"], text=c["text"], per=c["per"], lhs=tuple(c["lhs"]), rhs=tuple(c["rhs"]))
+    checks = [Check(id=c["id"], text=c["text"], per=c["per"], lhs=tuple(c["lhs"]), rhs=tuple(c["rhs"]),
+                    table=c.get("table", ""), kind=c.get("kind", "equal"), soft=bool(c.get("soft", False)),
+                    terms=c.get("terms", "all"))
               for c in raw["checks"]]
-    return Schema(version=str(raw["schema_version"]), sections=sections, tables=tables,
-                  checks=checks, legacy_markers=tuple(raw.get("legacy", {}).get("markers", ())))
+    indicators = [IndicatorSpec(key=i["key"], text=i["text"], legacy=tuple(i.get("legacy", ())),
+                                modern=tuple(i.get("modern", ()))) for i in raw.get("indicators", ())]
+    legacy = raw.get("legacy", {})
+    return Schema(version=str(raw["schema_version"]), sections=_sections(raw["sections"]), tables=tables,
+                  checks=checks, legacy_markers=tuple(legacy.get("markers", ())),
+                  legacy_sections=_sections(raw.get("legacy_sections", ())), indicators=indicators,
+                  modern_markers=tuple(legacy.get("modern_markers", ())))

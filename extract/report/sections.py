@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from parsers.model import Document, Heading, Paragraph, Table
 
 from .normalize import clean, label_key, numeral_of, strip_numbering
-from .schema import Schema
+from .schema import Schema, Section
 
 MAX_HEADING_CHARS = 40
 
@@ -34,10 +34,15 @@ class FoundSection:
 
 def match_section(text: str, schema: Schema) -> str | None:
     """The canonical key of a heading's words, or None."""
+    return match_key(text, schema.sections)
+
+
+def match_key(text: str, entries: list[Section]) -> str | None:
+    """The key of the first section entry whose label, alias or pattern fits a heading's words."""
     body = label_key(text)
     if not body:
         return None
-    for s in schema.sections:
+    for s in entries:
         if body in {label_key(a) for a in (s.label, *s.aliases)}:
             return s.key
         if any(p.search(body) for p in s.patterns):
@@ -74,6 +79,9 @@ def find_sections(doc: Document, schema: Schema) -> list[FoundSection]:
         if is_candidate:
             body = label_key(rest)
             key = match_section(rest, schema) if body not in table_labels else None
+            if (key is None and body not in table_labels and (number or isinstance(block, Heading))
+                    and match_key(rest, schema.legacy_sections)):
+                key = "unknown"  # a legacy heading: the pipeline gives legacy reports their legacy keys
             if key is None and numeral is not None and body and body not in table_labels:
                 # An unnamed part: only when its numeral continues the run (or starts a new one).
                 if numeral in (last_numeral + 1, 1) and len(body) <= 25 and not rest.rstrip().endswith(("：", ":")):
