@@ -9,17 +9,7 @@ import extract
 from conftest import DOCS, expected_files
 
 
-# Their agency is printed on a crawler's "标题: 莆田市…" line, which metadata does not read yet
-# (engineer i12's change); their cells and statements are asserted in test_legacy.py.
-AGENCY_FROM_TITLE_LINE = {"legacy-putian-city-2011", "legacy-sanming-city-2015"}
-
-
-def _cases():
-    return [pytest.param(p, marks=pytest.mark.xfail(reason="agency from a 标题: line (i12)", strict=False))
-            if p.name.split(".")[0] in AGENCY_FROM_TITLE_LINE else p for p in expected_files()]
-
-
-@pytest.mark.parametrize("truth_path", _cases(), ids=lambda p: p.name.split(".")[0])
+@pytest.mark.parametrize("truth_path", expected_files(), ids=lambda p: p.name.split(".")[0])
 def test_document_matches_expected(truth_path):
     truth = json.loads(truth_path.read_text("utf-8"))
     report = extract.parse_file(DOCS / truth["source"])
