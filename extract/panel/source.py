@@ -1,0 +1,68 @@
+"""The dataset on disk as DuckDB views: Parquet parts where the dataset has them, else the CSV
+files (a `--format csv` dataset). Nothing is loaded into Python; DuckDB streams the parts, spilling
+to a temporary folder beside the dataset when a step needs more than its memory limit."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+MEMORY_LIMIT = "1GB"
+
+
+class ArchiveError(Exception):
+    """The dataset cannot be read into the archive (no reports table, unreadable parts)."""
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def relation(out: Path, name: str) -> str | None:
+    """SQL reading table `name` of the dataset in `out`, or None when the dataset has no such table."""
+    folder = out / f"{name}.parquet"
+    if folder.is_dir() and any(p for p in folder.rglob("*.parquet") if not p.name.startswith(".")):
+        glob = _quote(folder / "**" / "*.parquet")
+        return f"read_parquet({glob}, hive_partitioning = false, union_by_name = true)"
+    if folder.is_file():
+        return f"read_parquet({_quote(folder)})"
+    csv = out / f"{name}.csv"
+    if csv.is_file():
+        return f"read_csv({_quote(csv)}, header = true, all_varchar = true)"
+    return None
+
+
+def connect(out: Path, tables: tuple[str, ...], memory_limit: str = MEMORY_LIMIT) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
+    """A connection with one view per table the dataset has; returns it and the names present.
+    CSV tables are read as text and cast here to the contract's types."""
+    from ..contract import TABLES
+
+    con = duckdb.connect()
+    tmp = out / ".archive-tmp"
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = {_quote(tmp)}")
+    con.execute("SET preserve_insertion_order = false")
+    present = set()
+    for name in tables:
+        rel = relation(out, name)
+        if rel is None:
+            continue
+        if rel.startswith("read_csv"):
+            types = {c: t for c, t, _ in TABLES.get(name, [])}
+            cols = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+            select = ", ".join(
+                f'TRY_CAST(NULLIF("{c}", \'\') AS {"BIGINT" if types.get(c) == "integer" else "DOUBLE"}) AS "{c}"'
+                if types.get(c) in ("integer", "number") else f'coalesce("{c}", \'\') AS "{c}"'
+                for c, *_ in cols)
+            rel = f"(SELECT {select} FROM {rel})"
+        try:
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {rel}")
+        except duckdb.Error as exc:
+            raise ArchiveError(f"cannot read {name} in {out}: {exc}") from None
+        present.add(name)
+    if "reports" not in present:
+        raise ArchiveError(f"{out} holds no reports table: not a dataset (run extract parse first)")
+    return con, present
