@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="MiB a worker may use on one document before it is killed (default: 2048)")
     parse.add_argument("--resume", action="store_true",
                        help="skip documents whose report_id is already in the dataset")
+    parse.add_argument("--no-panel", action="store_true",
+                       help="do not rebuild the archive (agencies, panel, coverage, panel_checks) at the end")
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
@@ -49,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--config", required=True, help="the TOML configuration file")
         cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parse workers (run)")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+        if name == "run":
+            cmd.add_argument("--no-panel", action="store_true", help="do not rebuild the archive at the end")
+
+    panel = sub.add_parser("panel", help="rebuild the archive (agencies, panel, coverage, panel_checks) "
+                                         "of an existing dataset")
+    panel.add_argument("out", help="the dataset folder")
+    panel.add_argument("--format", choices=["csv", "parquet", "both"],
+                       help="table files to write (default: those the dataset has)")
+    panel.add_argument("--agencies", help="agencies.toml to use (default: OUT/agencies.toml when it exists)")
 
     show = sub.add_parser("show", help="print what the parser saw in one document, and why")
     show.add_argument("file")
@@ -64,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return _parse(args)
     if args.command in ("fetch", "run"):
         return _nightly(args)
+    if args.command == "panel":
+        return _panel(args)
     return _show(args)
 
 
@@ -84,7 +97,8 @@ def _nightly(args) -> int:
     parsed = None
     if args.command == "run":
         parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
-        print(parsed.line(), file=sys.stderr)
+        archive = None if args.no_panel else _archive(config.out)
+        print(parsed.line() + (f"; {archive.line()}" if archive else ""), file=sys.stderr)
     record = write_run_record(config.out, args.command, fetched, parsed)
     print(f"run record: {record}", file=sys.stderr)
     return EXIT_FAILED if fetched.failed or (parsed is not None and parsed.failed) else EXIT_OK
@@ -128,8 +142,37 @@ def _parse(args) -> int:
         print(f"failed: {source}: {error}", file=sys.stderr)
     if len(summary.failures) > 20:
         print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
-    print(summary.line(), file=sys.stderr)
+    archive = None if args.no_panel else _archive(settings.out, args.format)
+    print(summary.line() + (f"; {archive.line()}" if archive else ""), file=sys.stderr)
+    if archive is False:
+        return EXIT_USAGE
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _archive(out: Path, fmt: str | None = None):
+    """Rebuild the archive at the end of a run; False (after saying why) when it cannot be."""
+    from .panel import AgenciesFileError, ArchiveError, build_archive
+
+    try:
+        return build_archive(out, fmt)
+    except (AgenciesFileError, ArchiveError) as exc:
+        print(f"extract: the archive was not rebuilt: {exc}", file=sys.stderr)
+        return False
+
+
+def _panel(args) -> int:
+    from .panel import AgenciesFileError, ArchiveError, build_archive
+
+    if not Path(args.out, "reports.parquet").exists() and not Path(args.out, "reports.csv").is_file():
+        print(f"extract: {args.out} is not a dataset (no reports table)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        archive = build_archive(Path(args.out), args.format, args.agencies)
+    except (AgenciesFileError, ArchiveError) as exc:
+        print(f"extract: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{archive.line()} → {args.out}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _width(s: str) -> int:

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from .identity import Identity, identify, place_in_context, placed_by_context, place_of_adcode
-from .rules import UserAgencies
+from .rules import AgenciesFileError, UserAgencies
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,11 @@ def _user_merges(user: UserAgencies) -> tuple[dict[str, Identity], dict[str, str
         target = identify(entry.name)
         if target is None:
             continue
-        if entry.adcode:
-            target = placed_by_context(target, place_of_adcode(entry.adcode)) if not target.placed else target
+        if entry.adcode and not target.placed:
+            try:
+                target = placed_by_context(target, place_of_adcode(entry.adcode))
+            except ValueError as exc:
+                raise AgenciesFileError(f"agencies.toml: {entry.name}: {exc}") from None
         targets[target.agency_id] = target
         for other in entry.other_names:
             ident = identify(other)

@@ -5,10 +5,12 @@ identity per distinct agency spelling."""
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from ..contract import ARCHIVE_TABLES
@@ -16,7 +18,7 @@ from .agencies import assign_agencies
 from .checks import build_panel_checks
 from .indicators import indicator_table
 from .rules import load_user_agencies
-from .source import MEMORY_LIMIT, connect
+from .source import MEMORY_LIMIT, ArchiveError, connect
 from .write import write_archive
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,11 @@ def build_archive(out: Path | str, fmt: str | None = None, agencies_file: Path |
         summary.unplaced_reports, = con.execute(
             "SELECT count(*) FROM reports WHERE report_id NOT IN (SELECT report_id FROM report_agency)").fetchone()
         write_archive(con, out, fmt, keys)
+    except duckdb.Error as exc:  # a part that cannot be read, a full disk
+        raise ArchiveError(f"cannot build the archive of {out}: {exc}") from None
     finally:
         con.close()
+        shutil.rmtree(out / ".archive-tmp", ignore_errors=True)
     summary.seconds = time.perf_counter() - start
     return summary
 

@@ -63,6 +63,11 @@ def connect(out: Path, tables: tuple[str, ...], memory_limit: str = MEMORY_LIMIT
         except duckdb.Error as exc:
             raise ArchiveError(f"cannot read {name} in {out}: {exc}") from None
         present.add(name)
+    if "reports" not in present and (out / "reports.parquet").is_dir():  # a dataset of no documents yet
+        sql = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE"}
+        cols = ", ".join(f'NULL::{sql[t]} AS "{c}"' for c, t, _ in TABLES["reports"])
+        con.execute(f"CREATE VIEW reports AS SELECT {cols} WHERE false")
+        present.add("reports")
     if "reports" not in present:
         raise ArchiveError(f"{out} holds no reports table: not a dataset (run extract parse first)")
     return con, present
