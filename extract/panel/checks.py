@@ -29,12 +29,13 @@ def _status(lhs: str, rhs: str) -> str:
 
 
 def build_panel_checks(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> None:
-    """Create temp table panel_checks from temp tables panel, panel_indicators and the cells view
-    (`has_cells` false: the table of terms is empty)."""
+    """Create temp table panel_checks from temp tables panel, panel_indicators and the cells view.
+    Pairs are of consecutive years whose chosen documents were both read (not failed)."""
     con.execute(f"""CREATE TEMP TABLE pairs AS
         SELECT a.agency_id, b.year, a.report_id AS id_a, b.report_id AS id_b,
                a.template AS t_a, b.template AS t_b, a.report_id || ';' || b.report_id AS report_ids
-        FROM panel a JOIN panel b ON a.agency_id = b.agency_id AND b.year = a.year + 1""")
+        FROM panel a JOIN panel b ON a.agency_id = b.agency_id AND b.year = a.year + 1
+        WHERE a.status <> 'failed' AND b.status <> 'failed'""")
     con.execute("""CREATE TEMP TABLE terms AS
         SELECT report_id, "table" AS tbl, "row" AS r, col,
                CASE WHEN value IS NOT NULL THEN value
