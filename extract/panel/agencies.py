@@ -27,11 +27,13 @@ def _user_merges(user: UserAgencies) -> tuple[dict[str, Identity], dict[str, str
         target = identify(entry.name)
         if target is None:
             continue
-        if entry.adcode and not target.placed:
+        if entry.adcode and not target.placed:  # the county of a name no report places
             try:
-                target = placed_by_context(target, place_of_adcode(entry.adcode))
+                placed = placed_by_context(target, place_of_adcode(entry.adcode))
             except ValueError as exc:
                 raise AgenciesFileError(f"agencies.toml: {entry.name}: {exc}") from None
+            merge[target.agency_id] = placed.agency_id
+            target = placed
         targets[target.agency_id] = target
         for other in entry.other_names:
             ident = identify(other)

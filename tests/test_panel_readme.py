@@ -1,0 +1,58 @@
+"""The README's tour of the archive runs on the bundled corpus and shows what it says."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from conftest import DOCS, ROOT
+
+
+def _blocks(lang: str) -> list[str]:
+    text = (ROOT / "README.md").read_text("utf-8")
+    section = text[text.index("## The archive"):]
+    section = section[: section.index("\n## ", 1)]
+    return re.findall(rf"```{lang}\n(.*?)```", section, flags=re.S)
+
+
+@pytest.fixture(scope="module")
+def corpus_dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tour")
+    done = subprocess.run([sys.executable, "-m", "extract", "parse", str(DOCS), "--out", str(root / "output"),
+                           "--workers", "1", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "; archive: 16 agencies, 16 agency-years, 52 missing, 0 failed cross-year checks" in done.stderr
+    return root
+
+
+def test_pandas_tour(corpus_dataset, monkeypatch):
+    (code,) = _blocks("python")[-1:]
+    monkeypatch.chdir(corpus_dataset)
+    ns: dict = {}
+    exec(code, ns)
+    assert ns["fujian"].sort_values("name").to_dict("records") == [
+        {"name": "厦门市思明区市场监督管理局", "level": "county", "state": "reported"},
+        {"name": "厦门市湖里区人民政府", "level": "county", "state": "missing"},
+        {"name": "漳平市教育局", "level": "county", "state": "missing"},
+        {"name": "福州市晋安区人民政府", "level": "county", "state": "missing"},
+        {"name": "龙岩市新罗区财政局", "level": "county", "state": "reported"}]
+    series = ns["series"]
+    assert series[["year", "requests_received", "template"]].to_dict("records") == [
+        {"year": 2020, "requests_received": 0.0, "template": "gioar-2019"}]
+    assert len(series.copies[0].split(";")) == 2  # the seed text, its TRS page, the page printed to PDF: one row
+    assert ns["failing"].empty
+
+
+def test_duckdb_tour(corpus_dataset, monkeypatch):
+    coverage, series, failing = _blocks("sql")[0].strip().split(";\n\n")
+    monkeypatch.chdir(corpus_dataset)
+    assert duckdb.sql(coverage).fetchall() == [
+        ("厦门市思明区市场监督管理局", "county", "reported"), ("厦门市湖里区人民政府", "county", "missing"),
+        ("漳平市教育局", "county", "missing"), ("福州市晋安区人民政府", "county", "missing"),
+        ("龙岩市新罗区财政局", "county", "reported")]
+    rows = duckdb.sql(series).fetchall()
+    assert [(y, n, t) for y, n, t, _, _ in rows] == [(2020, 0.0, "gioar-2019")]
+    assert duckdb.sql(failing.rstrip(";\n")).fetchall() == []
