@@ -260,3 +260,13 @@ def test_no_panel_skips_the_archive(tmp_path):
     done = parse([docs], tmp_path, "--no-panel")
     assert done.returncode == 0
     assert "archive" not in done.stderr and not (tmp_path / "panel.parquet").exists()
+
+
+def test_agencies_toml_places_a_name_no_report_places(tmp_path):
+    _write(tmp_path, "reports", [_report("a", 2020, "gioar-2019", agency="城关镇人民政府")], TABLES["reports"])
+    build_archive(tmp_path, "parquet")
+    assert table(tmp_path, "agencies").agency_id.tolist() == [":城关镇人民政府"]
+    (tmp_path / "agencies.toml").write_text('[[agency]]\nname = "城关镇人民政府"\nadcode = "411525"\n', "utf-8")
+    build_archive(tmp_path, "parquet")
+    assert table(tmp_path, "agencies")[["agency_id", "county", "level"]].to_dict("records") == [
+        {"agency_id": "411525:固始县城关镇人民政府", "county": "固始县", "level": "township"}]

@@ -9,7 +9,8 @@ import logging
 import duckdb
 import pyarrow as pa
 
-from .identity import Identity, identify, place_in_context, placed_by_context, place_of_adcode
+from .identity import (Identity, context_snippets, identify, place_in_context, place_of_adcode, placed_by_context,
+                       prime, stripped)
 from .rules import AgenciesFileError, UserAgencies
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def assign_agencies(con: duckdb.DuckDBPyConnection, present: set[str], user: Use
     identities by agency_id (after the user's merges)."""
     spellings = [r[0] for r in con.execute(
         "SELECT DISTINCT agency FROM reports WHERE agency IS NOT NULL AND agency <> '' AND year IS NOT NULL").fetchall()]
+    prime(filter(None, (stripped(s) for s in spellings)))
     by_spelling = {s: identify(s) for s in spellings}
     unplaced = [s for s, i in by_spelling.items() if i is not None and not i.placed]
     identities: dict[str, Identity] = {i.agency_id: i for i in by_spelling.values() if i is not None}
@@ -65,9 +67,12 @@ def assign_agencies(con: duckdb.DuckDBPyConnection, present: set[str], user: Use
         cur = con.execute(f"""SELECT r.report_id, r.agency, r.title, {body} FROM reports r {sections}
                               WHERE r.year IS NOT NULL AND r.agency IN (SELECT agency FROM unplaced_spellings)""")
         while rows := cur.fetchmany(BATCH):
-            for report_id, agency, title, text in rows:
+            snippets = [context_snippets(by_spelling[agency], [title or "", text or ""])
+                        for _, agency, title, text in rows]
+            prime(s for group in snippets for s in group)
+            for (report_id, agency, _, _), found in zip(rows, snippets):
                 ident = by_spelling[agency]
-                place = place_in_context(ident, [title or "", text or ""])
+                place = place_in_context(found)
                 if place is not None:
                     placed = placed_by_context(ident, place)
                     identities.setdefault(placed.agency_id, placed)

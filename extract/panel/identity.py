@@ -52,14 +52,31 @@ def _s(v) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) else str(v)
 
 
-@lru_cache(maxsize=65536)
+_LOCATED: dict[str, tuple[Place, str, bool] | None] = {}
+PRIME_CHUNK = 20_000
+
+
+def prime(texts) -> None:
+    """Read many names through the gazetteer at once: cpca costs ~10 ms a call, ~30 µs a name in bulk."""
+    import cpca
+
+    missing = list({t for t in texts if t and t not in _LOCATED})
+    for i in range(0, len(missing), PRIME_CHUNK):
+        chunk = missing[i: i + PRIME_CHUNK]
+        for text, row in zip(chunk, cpca.transform(chunk, pos_sensitive=True).to_dict("records")):
+            _LOCATED[text] = _reading(text, row)
+
+
 def locate(text: str) -> tuple[Place, str, bool] | None:
     """The gazetteer's reading of a name: (place, the rest of the name, place starts the name),
     or None when no trustworthy place is in it."""
-    import cpca
+    if text not in _LOCATED:
+        prime([text])
+    return _LOCATED.get(text)
 
+
+def _reading(text: str, row: dict) -> tuple[Place, str, bool] | None:
     rules = load_rules()
-    row = cpca.transform([text], pos_sensitive=True).iloc[0]
     province, city, county, adcode = (_s(row.get(k)) for k in ("省", "市", "区", "adcode"))
     if not adcode:
         return None
@@ -103,7 +120,10 @@ def place_of_adcode(adcode: str) -> Place:
     return _place(province, city, county, adcode)
 
 
-def _strip(raw: str, rules: AgencyRules) -> str | None:
+def stripped(raw: str) -> str | None:
+    """The raw string cleaned and rewritten by the rules (1–6 of agencies-rules.toml), before the
+    gazetteer: None when it is not an agency name."""
+    rules = load_rules()
     s = clean(raw or "").strip()
     if not s or any(m in s for m in rules.not_an_agency):
         return None
@@ -163,7 +183,7 @@ def classify(own: str, name: str, adcode: str, county: str, city: str, province:
 def identify(raw: str) -> Identity | None:
     """The identity a raw agency string names by itself; None when it is not an agency name."""
     rules = load_rules()
-    s = _strip(raw, rules)
+    s = stripped(raw)
     if s is None:
         return None
     s = _repair(s, rules)
@@ -200,25 +220,30 @@ def core_of(identity: Identity, rules: AgencyRules | None = None) -> str:
     return name
 
 
-def place_in_context(identity: Identity, texts: list[str]) -> Place | None:
-    """The county (or city) the report's own words print right before the name's core, the one
-    most often printed; None when they print none."""
+def context_snippets(identity: Identity, texts: list[str]) -> list[str]:
+    """What the report prints right before the name's core (城关镇 of 城关镇人民政府), up to 12
+    characters each: where its county would be named."""
     core = core_of(identity)
     if len(core) < 2:
-        return None
-    seen: Counter[Place] = Counter()
+        return []
+    out = []
     for text in texts:
         text = clean(text or "")
         for m in re.finditer(re.escape(core), text):
             before = _HAN.search(text[max(0, m.start() - 12): m.start()])
-            if not before:
-                continue
-            snippet = before.group(0)
-            for i in range(len(snippet) - 1):  # the shortest tail that is a whole place
-                hit = locate(snippet[i:])
-                if hit is not None and hit[1] == "":
-                    seen[hit[0]] += 1
-                    break
+            if before:
+                out.append(before.group(0))
+    return out
+
+
+def place_in_context(snippets: list[str]) -> Place | None:
+    """The place the snippets end with (固始县 of "2020年，固始县"), the one most often printed;
+    None when they end with none. prime() the snippets first when there are many."""
+    seen: Counter[Place] = Counter()
+    for snippet in snippets:
+        hit = locate(snippet)
+        if hit is not None and hit[1] == "":
+            seen[hit[0]] += 1
     return seen.most_common(1)[0][0] if seen else None
 
 
