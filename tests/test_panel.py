@@ -270,3 +270,16 @@ def test_agencies_toml_places_a_name_no_report_places(tmp_path):
     build_archive(tmp_path, "parquet")
     assert table(tmp_path, "agencies")[["agency_id", "county", "level"]].to_dict("records") == [
         {"agency_id": "411525:固始县城关镇人民政府", "county": "固始县", "level": "township"}]
+
+
+def test_csv_only_dataset(tmp_path):
+    """A --format csv dataset gets its archive as CSV (read from the CSV tables), nothing else."""
+    docs = [ROOT / "corpus" / "docs" / n for n in ("000_3c2b94a00d1a4e64.txt", "html-word-mso.html")]
+    done = parse(docs, tmp_path, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert "; archive: 2 agencies, 2 agency-years, 2 missing" in done.stderr
+    assert not (tmp_path / "panel.parquet").exists()
+    panel = pd.read_csv(tmp_path / "panel.csv", encoding="utf-8-sig")
+    assert panel[["agency_id", "year", "template", "requests_received"]].to_dict("records") == [
+        {"agency_id": XIHU, "year": 2022, "template": "gioar-2021", "requests_received": 16.0},
+        {"agency_id": "350881:漳平市教育局", "year": 2020, "template": "gioar-2019", "requests_received": 0.0}]
