@@ -47,35 +47,38 @@ def build_panel_checks(con: duckdb.DuckDBPyConnection, indicators: list[str]) ->
             OR (\"table\" = 'active_disclosure' AND col IN ('issued', 'repealed', 'in_force'))
             OR (\"table\" = 'legacy_statistics' AND col IN ('reported', 'cumulative')))""")
     carry = f"""
+        WITH a AS (SELECT report_id, col, v FROM terms WHERE tbl = 'applications' AND r = 'carried_to_next_year'),
+             b AS (SELECT report_id, col, v FROM terms WHERE tbl = 'applications' AND r = 'carried_from_last_year'),
+             k AS (SELECT id_a, id_b, col FROM pairs JOIN a ON a.report_id = id_a
+                   UNION SELECT id_a, id_b, col FROM pairs JOIN b ON b.report_id = id_b
+                   UNION SELECT id_a, id_b, 'total' FROM pairs)
         SELECT p.agency_id, p.year, 'carry_over[' || k.col || ']' AS "check", a.v AS lhs, b.v AS rhs, p.report_ids
-        FROM pairs p
-        JOIN (SELECT DISTINCT p.id_a, p.id_b, t.col FROM pairs p JOIN terms t
-                ON t.tbl = 'applications' AND ((t.report_id = p.id_a AND t.r = 'carried_to_next_year')
-                                               OR (t.report_id = p.id_b AND t.r = 'carried_from_last_year'))
-              UNION SELECT id_a, id_b, 'total' FROM pairs) k ON k.id_a = p.id_a AND k.id_b = p.id_b
-        LEFT JOIN terms a ON a.report_id = p.id_a AND a.tbl = 'applications' AND a.r = 'carried_to_next_year' AND a.col = k.col
-        LEFT JOIN terms b ON b.report_id = p.id_b AND b.tbl = 'applications' AND b.r = 'carried_from_last_year' AND b.col = k.col
+        FROM pairs p JOIN k ON k.id_a = p.id_a AND k.id_b = p.id_b
+        LEFT JOIN a ON a.report_id = p.id_a AND a.col = k.col
+        LEFT JOIN b ON b.report_id = p.id_b AND b.col = k.col
         WHERE p.t_a IN {MODERN} AND p.t_b IN {MODERN}"""
     rows = ", ".join(f"('{r}')" for r in IN_FORCE_ROWS)
-
-    def term(side: str, row: str, col: str) -> str:
-        return (f"(SELECT max(v) FROM terms t WHERE t.report_id = p.{side} AND t.tbl = 'active_disclosure' "
-                f"AND t.r = {row} AND t.col = '{col}')")
-
     in_force = f"""
-        SELECT p.agency_id, p.year, 'in_force[' || k.r || ']', {term('id_a', 'k.r', 'in_force')} + {term('id_b', 'k.r', 'issued')}
-               - {term('id_b', 'k.r', 'repealed')}, {term('id_b', 'k.r', 'in_force')}, p.report_ids
+        WITH d AS (SELECT report_id, r, max(v) FILTER (WHERE col = 'issued') AS issued,
+                          max(v) FILTER (WHERE col = 'repealed') AS repealed,
+                          max(v) FILTER (WHERE col = 'in_force') AS in_force
+                   FROM terms WHERE tbl = 'active_disclosure' GROUP BY report_id, r)
+        SELECT p.agency_id, p.year, 'in_force[' || k.r || ']', a.in_force + b.issued - b.repealed, b.in_force, p.report_ids
         FROM pairs p CROSS JOIN (VALUES {rows}) k(r)
+        LEFT JOIN d a ON a.report_id = p.id_a AND a.r = k.r
+        LEFT JOIN d b ON b.report_id = p.id_b AND b.r = k.r
         WHERE p.t_b = 'gioar-2021' AND p.t_a IN ('gioar-2021', 'hybrid')"""
     cumulative = """
-        SELECT p.agency_id, p.year, 'cumulative[' || k.r || ']', a.v + n.v, b.v, p.report_ids
-        FROM pairs p
-        JOIN (SELECT DISTINCT p.id_a, p.id_b, t.r FROM pairs p JOIN terms t
-                ON t.tbl = 'legacy_statistics' AND t.col = 'cumulative' AND t.report_id IN (p.id_a, p.id_b)) k
-          ON k.id_a = p.id_a AND k.id_b = p.id_b
-        LEFT JOIN terms a ON a.report_id = p.id_a AND a.tbl = 'legacy_statistics' AND a.r = k.r AND a.col = 'cumulative'
-        LEFT JOIN terms n ON n.report_id = p.id_b AND n.tbl = 'legacy_statistics' AND n.r = k.r AND n.col = 'reported'
-        LEFT JOIN terms b ON b.report_id = p.id_b AND b.tbl = 'legacy_statistics' AND b.r = k.r AND b.col = 'cumulative'"""
+        WITH l AS (SELECT report_id, r, max(v) FILTER (WHERE col = 'reported') AS reported,
+                          max(v) FILTER (WHERE col = 'cumulative') AS cumulative,
+                          bool_or(col = 'cumulative') AS printed
+                   FROM terms WHERE tbl = 'legacy_statistics' GROUP BY report_id, r),
+             k AS (SELECT id_a, id_b, r FROM pairs JOIN l ON l.report_id = id_a WHERE l.printed
+                   UNION SELECT id_a, id_b, r FROM pairs JOIN l ON l.report_id = id_b WHERE l.printed)
+        SELECT p.agency_id, p.year, 'cumulative[' || k.r || ']', a.cumulative + b.reported, b.cumulative, p.report_ids
+        FROM pairs p JOIN k ON k.id_a = p.id_a AND k.id_b = p.id_b
+        LEFT JOIN l a ON a.report_id = p.id_a AND a.r = k.r
+        LEFT JOIN l b ON b.report_id = p.id_b AND b.r = k.r"""
     outliers = [f"""
         SELECT p.agency_id, p.year, 'outlier[{k}]', a."{k}", b."{k}", p.report_ids, 'outlier' AS rule
         FROM pairs p JOIN panel_indicators a ON a.report_id = p.id_a JOIN panel_indicators b ON b.report_id = p.id_b

@@ -9,12 +9,14 @@ absent.
 """
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import duckdb
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,17 @@ def _cell_patterns(source: str) -> list[str]:
     return source[4:].split(",") if source.startswith("sum:") else [source]
 
 
+def _cell_keys(source: str) -> list[str]:
+    """The cells a source names, globs expanded over the schema's keys (applications.denied_*.total)."""
+    from ..report import load_schema
+
+    known = [f"{t}.{r}.{c}" for t, r, c in load_schema().cell_order()]
+    keys = []
+    for p in _cell_patterns(source):
+        keys += [k for k in known if fnmatch.fnmatchcase(k, p)] if "*" in p else [p]
+    return keys
+
+
 def _expr(source: str, has_statements: bool) -> str | None:
     if source.startswith("statement:"):
         return f"s.{_col('st', source.split(':', 1)[1])}" if has_statements else None
@@ -47,8 +60,8 @@ def _expr(source: str, has_statements: bool) -> str | None:
 
 
 def _aggregate(source: str) -> str:
-    cond = " OR ".join(f"key GLOB {_lit(p)}" for p in _cell_patterns(source))
-    return f"{'sum' if source.startswith('sum:') else 'max'}(v) FILTER (WHERE {cond}) AS {_col('src', source)}"
+    keys = ", ".join(_lit(k) for k in _cell_keys(source)) or "NULL"
+    return f"{'sum' if source.startswith('sum:') else 'max'}(v) FILTER (WHERE key IN ({keys})) AS {_col('src', source)}"
 
 
 def _col(prefix: str, key: str) -> str:
@@ -67,17 +80,19 @@ def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[st
             WHERE i.report_id IN (SELECT report_id FROM {chosen}) GROUP BY i.report_id""")
         return keys
     sources = sorted({s for i in indicators for s in i.legacy + i.modern if not s.startswith("statement:")})
-    patterns = sorted({p for s in sources for p in _cell_patterns(s)})
-    has_cells = "cells" in present and patterns
-    glob = " OR ".join(f"key GLOB {_lit(p)}" for p in patterns) or "false"
-    if has_cells:
+    wanted = sorted({k for s in sources for k in _cell_keys(s)})
+    if "cells" in present and wanted:
+        con.register("ind_keys", pa.table({"table": [k.split(".")[0] for k in wanted],
+                                           "row": [k.split(".")[1] for k in wanted],
+                                           "col": [k.split(".")[2] for k in wanted]}))
         con.execute(f"""CREATE TEMP TABLE ind_cells AS
-            SELECT * FROM (SELECT report_id, "table" || '.' || "row" || '.' || col AS key,
-                CASE WHEN value IS NOT NULL THEN value
-                     WHEN (flags LIKE '%blank%' OR flags LIKE '%dash%') AND flags NOT LIKE '%unplaced%' THEN 0
+            SELECT c.report_id, c."table" || '.' || c."row" || '.' || c.col AS key,
+                CASE WHEN c.value IS NOT NULL THEN c.value
+                     WHEN (c.flags LIKE '%blank%' OR c.flags LIKE '%dash%') AND c.flags NOT LIKE '%unplaced%' THEN 0
                 END AS v
-              FROM cells WHERE report_id IN (SELECT report_id FROM {chosen}))
-            WHERE {glob}""")
+            FROM cells c JOIN ind_keys k ON c."table" = k."table" AND c."row" = k."row" AND c.col = k.col
+            WHERE c.report_id IN (SELECT report_id FROM {chosen})""")
+        con.unregister("ind_keys")
     else:
         con.execute("CREATE TEMP TABLE ind_cells (report_id VARCHAR, key VARCHAR, v DOUBLE)")
     con.execute(f"""CREATE TEMP TABLE ind_pivot AS SELECT report_id{''.join(', ' + _aggregate(s) for s in sources)}
