@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="table files to write (default: those the dataset has)")
     panel.add_argument("--agencies", help="agencies.toml to use (default: OUT/agencies.toml when it exists)")
 
+    page = sub.add_parser("report", help="write the quality page (HTML) of a dataset and its archive")
+    page.add_argument("out", help="the dataset folder")
+    page.add_argument("--html", help="the page to write (default: OUT/report.html)")
+
     show = sub.add_parser("show", help="print what the parser saw in one document, and why")
     show.add_argument("file")
     show.add_argument("--all-cells", action="store_true", help="list every matched cell (default: all)")
@@ -77,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return _nightly(args)
     if args.command == "panel":
         return _panel(args)
+    if args.command == "report":
+        return _report_page(args)
     return _show(args)
 
 
@@ -172,6 +178,22 @@ def _panel(args) -> int:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{archive.line()} → {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _report_page(args) -> int:
+    from .panel import ArchiveError
+    from .panel.quality import build_page
+
+    if not Path(args.out, "reports.parquet").exists() and not Path(args.out, "reports.csv").is_file():
+        print(f"extract: {args.out} is not a dataset (no reports table)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        page = build_page(Path(args.out), args.html)
+    except (ArchiveError, OSError) as exc:
+        print(f"extract: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(page.line(), file=sys.stderr)
     return EXIT_OK
 
 

@@ -44,7 +44,7 @@ def _user_merges(user: UserAgencies) -> tuple[dict[str, Identity], dict[str, str
 
 
 def assign_agencies(con: duckdb.DuckDBPyConnection, present: set[str], user: UserAgencies) -> dict[str, Identity]:
-    """Create temp table report_agency for every report with an agency and a year; returns the
+    """Create table report_agency for every report with an agency and a year; returns the
     identities by agency_id (after the user's merges)."""
     spellings = [r[0] for r in con.execute(
         "SELECT DISTINCT agency FROM reports WHERE agency IS NOT NULL AND agency <> '' AND year IS NOT NULL").fetchall()]
@@ -94,7 +94,7 @@ def assign_agencies(con: duckdb.DuckDBPyConnection, present: set[str], user: Use
     con.register("context_agency", pa.table({"report_id": [r for r, _ in per_report],
                                              "agency_id": [final(a) for _, a in per_report]},
                                             schema=pa.schema([("report_id", pa.string()), ("agency_id", pa.string())])))
-    con.execute("""CREATE TEMP TABLE report_agency AS
+    con.execute("""CREATE TABLE report_agency AS
         SELECT r.report_id, coalesce(c.agency_id, s.agency_id) AS agency_id, r.agency AS spelling
         FROM reports r JOIN spelling_agency s ON r.agency = s.agency
         LEFT JOIN context_agency c ON r.report_id = c.report_id

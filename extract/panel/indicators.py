@@ -69,13 +69,13 @@ def _col(prefix: str, key: str) -> str:
 
 
 def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[str]) -> list[str]:
-    """Create temp table `panel_indicators(report_id, <indicator>…)` for the report_ids of the
+    """Create table `panel_indicators(report_id, <indicator>…)` for the report_ids of the
     relation `chosen` (report_id, template); returns the indicator column names."""
     indicators = load_indicators()
     keys = [i.key for i in indicators]
     if "indicators" in present:
         cols = ", ".join(f"max(value) FILTER (WHERE indicator = {_lit(k)}) AS \"{k}\"" for k in keys)
-        con.execute(f"""CREATE TEMP TABLE panel_indicators AS
+        con.execute(f"""CREATE TABLE panel_indicators AS
             SELECT i.report_id, {cols or 'NULL AS none'} FROM indicators i
             WHERE i.report_id IN (SELECT report_id FROM {chosen}) GROUP BY i.report_id""")
         return keys
@@ -85,7 +85,7 @@ def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[st
         con.register("ind_keys", pa.table({"table": [k.split(".")[0] for k in wanted],
                                            "row": [k.split(".")[1] for k in wanted],
                                            "col": [k.split(".")[2] for k in wanted]}))
-        con.execute(f"""CREATE TEMP TABLE ind_cells AS
+        con.execute(f"""CREATE TABLE ind_cells AS
             SELECT c.report_id, c."table" || '.' || c."row" || '.' || c.col AS key,
                 CASE WHEN c.value IS NOT NULL THEN c.value
                      WHEN (c.flags LIKE '%blank%' OR c.flags LIKE '%dash%') AND c.flags NOT LIKE '%unplaced%' THEN 0
@@ -94,14 +94,14 @@ def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[st
             WHERE c.report_id IN (SELECT report_id FROM {chosen})""")
         con.unregister("ind_keys")
     else:
-        con.execute("CREATE TEMP TABLE ind_cells (report_id VARCHAR, key VARCHAR, v DOUBLE)")
-    con.execute(f"""CREATE TEMP TABLE ind_pivot AS SELECT report_id{''.join(', ' + _aggregate(s) for s in sources)}
+        con.execute("CREATE TABLE ind_cells (report_id VARCHAR, key VARCHAR, v DOUBLE)")
+    con.execute(f"""CREATE TABLE ind_pivot AS SELECT report_id{''.join(', ' + _aggregate(s) for s in sources)}
         FROM ind_cells GROUP BY report_id""")
     has_statements = "statements" in present
     stated = sorted({s.split(":", 1)[1] for i in indicators for s in i.legacy + i.modern if s.startswith("statement:")})
     if has_statements and stated:
         cols = ", ".join(f"arg_min(value, start) FILTER (WHERE key = {_lit(k)}) AS {_col('st', k)}" for k in stated)
-        con.execute(f"""CREATE TEMP TABLE ind_statements AS SELECT report_id, {cols} FROM statements
+        con.execute(f"""CREATE TABLE ind_statements AS SELECT report_id, {cols} FROM statements
             WHERE report_id IN (SELECT report_id FROM {chosen}) GROUP BY report_id""")
     else:
         has_statements = False
@@ -114,6 +114,6 @@ def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[st
                      f"AS DOUBLE) AS \"{i.key}\"" for i in indicators)
     join = "LEFT JOIN ind_pivot p USING (report_id)"
     join += " LEFT JOIN ind_statements s USING (report_id)" if has_statements else ""
-    con.execute(f"""CREATE TEMP TABLE panel_indicators AS
+    con.execute(f"""CREATE TABLE panel_indicators AS
         SELECT c.report_id{', ' + cols if cols else ''} FROM {chosen} c {join}""")
     return keys

@@ -4,6 +4,9 @@ to a temporary folder beside the dataset when a step needs more than its memory 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -35,13 +38,37 @@ def relation(out: Path, name: str) -> str | None:
     return None
 
 
+def scratch(out: Path) -> Path:
+    """This process's scratch folder in the dataset (DuckDB's database file and spill files)."""
+    return out / ".archive-tmp" / str(os.getpid())
+
+
+@contextmanager
+def open_dataset(out: Path, tables: tuple[str, ...], memory_limit: str = MEMORY_LIMIT):
+    """connect(), and the scratch folder removed when done."""
+    con, present = connect(out, tables, memory_limit)
+    try:
+        yield con, present
+    finally:
+        con.close()
+        shutil.rmtree(scratch(out), ignore_errors=True)
+        try:
+            scratch(out).parent.rmdir()
+        except OSError:
+            pass  # another build's scratch is there
+
+
 def connect(out: Path, tables: tuple[str, ...], memory_limit: str = MEMORY_LIMIT) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
     """A connection with one view per table the dataset has; returns it and the names present.
     CSV tables are read as text and cast here to the contract's types."""
     from ..contract import TABLES
 
-    con = duckdb.connect()
-    tmp = out / ".archive-tmp"
+    # A database file beside the dataset, not one in memory: the build's tables are written to it
+    # and evicted when memory runs short (in-memory tables could not be). Removed after the build.
+    tmp = scratch(out)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    con = duckdb.connect(str(tmp / "archive.duckdb"))
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = {_quote(tmp)}")
     con.execute("SET preserve_insertion_order = false")

@@ -16,6 +16,8 @@ from .indicators import load_indicators
 from .source import _quote
 
 BOM = "\ufeff".encode("utf-8")
+ORDER = {"agencies": "agency_id", "panel": "agency_id, year", "coverage": "agency_id, year",
+         "panel_checks": 'agency_id, year, "check"'}
 
 
 def archive_fields(name: str, indicators: list[str]) -> list[dict]:
@@ -30,7 +32,7 @@ def archive_fields(name: str, indicators: list[str]) -> list[dict]:
 def _select(name: str, indicators: list[str]) -> str:
     cast = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE"}
     cols = [f'CAST("{f["name"]}" AS {cast[f["type"]]}) AS "{f["name"]}"' for f in archive_fields(name, indicators)]
-    return f"SELECT {', '.join(cols)} FROM {name}"
+    return f"SELECT {', '.join(cols)} FROM {name} ORDER BY {ORDER[name]}"
 
 
 def _replace_dir(tmp: Path, target: Path) -> None:
