@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import duckdb
-import pytest
-
-from conftest import DOCS, ROOT
+from conftest import ROOT
 
 
 def _blocks(lang: str) -> list[str]:
@@ -18,19 +14,13 @@ def _blocks(lang: str) -> list[str]:
     return re.findall(rf"```{lang}\n(.*?)```", section, flags=re.S)
 
 
-@pytest.fixture(scope="module")
-def corpus_dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tour")
-    done = subprocess.run([sys.executable, "-m", "extract", "parse", str(DOCS), "--out", str(root / "output"),
-                           "--workers", "1", "--quiet"], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    assert "; archive: 16 agencies, 16 agency-years, 52 missing, 0 failed cross-year checks" in done.stderr
-    return root
+def test_summary_line(corpus_dataset):
+    assert "; archive: 16 agencies, 16 agency-years, 52 missing, 0 failed cross-year checks" in corpus_dataset[1]
 
 
 def test_pandas_tour(corpus_dataset, monkeypatch):
     (code,) = _blocks("python")[-1:]
-    monkeypatch.chdir(corpus_dataset)
+    monkeypatch.chdir(corpus_dataset[0])
     ns: dict = {}
     exec(code, ns)
     assert ns["fujian"].sort_values("name").to_dict("records") == [
@@ -48,7 +38,7 @@ def test_pandas_tour(corpus_dataset, monkeypatch):
 
 def test_duckdb_tour(corpus_dataset, monkeypatch):
     coverage, series, failing = _blocks("sql")[0].strip().split(";\n\n")
-    monkeypatch.chdir(corpus_dataset)
+    monkeypatch.chdir(corpus_dataset[0])
     assert duckdb.sql(coverage).fetchall() == [
         ("厦门市思明区市场监督管理局", "county", "reported"), ("厦门市湖里区人民政府", "county", "missing"),
         ("漳平市教育局", "county", "missing"), ("福州市晋安区人民政府", "county", "missing"),

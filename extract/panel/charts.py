@@ -94,7 +94,7 @@ def stacked_bars(title: str, years: list[int], stacks: dict[str, list[float]], y
 def small_multiples(title: str, panels: dict[str, tuple[list[int], list[float | None]]], ylabel: str) -> str:
     """One small chart per agency, same axes, up to 12."""
     plt = _pyplot()
-    items = list(panels.items())[:12]
+    items = [(k, v) for k, v in panels.items() if any(x is not None for x in v[1])][:12]
     cols = 4
     rows = max(1, (len(items) + cols - 1) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(9, 1.9 * rows), sharex=True, squeeze=False)
@@ -102,6 +102,7 @@ def small_multiples(title: str, panels: dict[str, tuple[list[int], list[float | 
         ax.plot(years, [float("nan") if v is None else v for v in values], marker="o", ms=2.5, color=COLORS[0])
         ax.set_title(name if cjk_font() else name.encode("ascii", "ignore").decode() or "agency", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.set_ylim(bottom=0)
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in list(axes.flat)[len(items):]:
         ax.set_visible(False)
