@@ -1,4 +1,5 @@
-"""Archive build figures: time and peak memory of `extract panel OUT` on generated datasets.
+"""Archive figures: time and peak memory of `extract panel OUT` and `extract report OUT` (the
+quality page, its size in the line printed) on generated datasets.
 
     .venv/bin/python bench/bench_panel.py [--sizes 20000,200000] [--keep DIR]
 
@@ -119,15 +120,16 @@ def generate(out: Path, n_reports: int, seed: int = 1) -> None:
     flush()
 
 
-def build(out: Path) -> tuple[float, float, str]:
+def build(out: Path, command: str = "panel") -> tuple[float, float, str]:
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "extract", "panel", str(out), "--format", "parquet"],
+    args = ["--format", "parquet"] if command == "panel" else []
+    proc = subprocess.Popen([sys.executable, "-m", "extract", command, str(out), *args],
                             cwd=ROOT, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     line = proc.stderr.read().strip()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"extract panel failed: {line}")
+        raise SystemExit(f"extract {command} failed: {line}")
     return seconds, usage.ru_maxrss / 1024, line
 
 
@@ -146,6 +148,8 @@ def main() -> None:
         print(f"{n} reports generated in {time.perf_counter() - t:.1f}s ({size:.1f} MiB of Parquet)")
         seconds, peak, line = build(out)
         print(f"  extract panel: {seconds:.1f}s wall, peak RSS {peak:.0f} MiB\n  {line}")
+        seconds, peak, line = build(out, "report")
+        print(f"  extract report: {seconds:.1f}s wall, peak RSS {peak:.0f} MiB\n  {line}")
         if not args.keep:
             shutil.rmtree(out.parent, ignore_errors=True)
 

@@ -22,6 +22,10 @@ def _pyplot():
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    # its "font weight normal not found, using 500" is about the one weight CJK fonts ship: noise
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
     plt.rcParams.update({"svg.fonttype": "path", "axes.spines.top": False, "axes.spines.right": False,
                          "figure.dpi": 100, "font.size": 9})
@@ -29,6 +33,10 @@ def _pyplot():
     if font:
         plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
         plt.rcParams["axes.unicode_minus"] = False
+        # CJK fonts come in one weight, often "book" (500): ask for it, or matplotlib warns per text
+        weight = next(f.weight for f in font_manager.fontManager.ttflist if f.name == font)
+        plt.rcParams.update({"font.weight": weight, "axes.titleweight": weight, "figure.titleweight": weight,
+                             "axes.labelweight": weight})
     return plt
 
 
