@@ -167,33 +167,33 @@ def _archive(out: Path, fmt: str | None = None):
 
 
 def _panel(args) -> int:
-    from .panel import AgenciesFileError, ArchiveError, build_archive
+    from .panel import build_archive
 
-    if not Path(args.out, "reports.parquet").exists() and not Path(args.out, "reports.csv").is_file():
-        print(f"extract: {args.out} is not a dataset (no reports table)", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        archive = build_archive(Path(args.out), args.format, args.agencies)
-    except (AgenciesFileError, ArchiveError) as exc:
-        print(f"extract: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"{archive.line()} → {args.out}", file=sys.stderr)
-    return EXIT_OK
+    def build() -> str:
+        return f"{build_archive(Path(args.out), args.format, args.agencies).line()} → {args.out}"
+
+    return _over_dataset(args.out, build)
 
 
 def _report_page(args) -> int:
-    from .panel import ArchiveError
     from .panel.quality import build_page
 
-    if not Path(args.out, "reports.parquet").exists() and not Path(args.out, "reports.csv").is_file():
-        print(f"extract: {args.out} is not a dataset (no reports table)", file=sys.stderr)
+    return _over_dataset(args.out, lambda: build_page(Path(args.out), args.html).line())
+
+
+def _over_dataset(out: str, build) -> int:
+    """Run a build over an existing dataset (extract panel, extract report); print its line."""
+    from .panel import AgenciesFileError, ArchiveError
+
+    if not Path(out, "reports.parquet").exists() and not Path(out, "reports.csv").is_file():
+        print(f"extract: {out} is not a dataset (no reports table)", file=sys.stderr)
         return EXIT_USAGE
     try:
-        page = build_page(Path(args.out), args.html)
-    except (ArchiveError, OSError) as exc:
+        line = build()
+    except (AgenciesFileError, ArchiveError, OSError) as exc:
         print(f"extract: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(page.line(), file=sys.stderr)
+    print(line, file=sys.stderr)
     return EXIT_OK
 
 

@@ -65,20 +65,25 @@ def _svg(fig) -> str:
     return text[text.index("<svg"):]  # drop the XML prologue and DOCTYPE: the page inlines it
 
 
+def _finish(fig, ax, title: str, ylabel: str, legend: bool) -> str:
+    """Title, year axis, grid and legend of a chart over the years; the figure as SVG."""
+    ax.set_title(title)
+    ax.set_xlabel(label("年度", "year"))
+    ax.set_ylabel(ylabel)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", alpha=0.3)
+    if legend:
+        ax.legend(frameon=False, fontsize=8)
+    return _svg(fig)
+
+
 def lines(title: str, years: list[int], series: dict[str, list[float | None]], ylabel: str) -> str:
     """One line per series over the years."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     for (name, values), color in zip(series.items(), COLORS):
         ax.plot(years, [float("nan") if v is None else v for v in values], marker="o", ms=3, label=name, color=color)
-    ax.set_title(title)
-    ax.set_xlabel(label("年度", "year"))
-    ax.set_ylabel(ylabel)
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.grid(axis="y", alpha=0.3)
-    if series:
-        ax.legend(frameon=False, fontsize=8)
-    return _svg(fig)
+    return _finish(fig, ax, title, ylabel, legend=bool(series))
 
 
 def stacked_bars(title: str, years: list[int], stacks: dict[str, list[float]], ylabel: str) -> str:
@@ -89,14 +94,7 @@ def stacked_bars(title: str, years: list[int], stacks: dict[str, list[float]], y
     for (name, values), color in zip(stacks.items(), COLORS):
         ax.bar(years, values, bottom=bottom, label=name, color=color, width=0.7)
         bottom = [b + v for b, v in zip(bottom, values)]
-    ax.set_title(title)
-    ax.set_xlabel(label("年度", "year"))
-    ax.set_ylabel(ylabel)
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.grid(axis="y", alpha=0.3)
-    if stacks:
-        ax.legend(frameon=False, fontsize=8)
-    return _svg(fig)
+    return _finish(fig, ax, title, ylabel, legend=bool(stacks))
 
 
 def small_multiples(title: str, panels: dict[str, tuple[list[int], list[float | None]]], ylabel: str) -> str:
