@@ -283,3 +283,15 @@ def test_csv_only_dataset(tmp_path):
     assert panel[["agency_id", "year", "template", "requests_received"]].to_dict("records") == [
         {"agency_id": XIHU, "year": 2022, "template": "gioar-2021", "requests_received": 16.0},
         {"agency_id": "350881:漳平市教育局", "year": 2020, "template": "gioar-2019", "requests_received": 0.0}]
+
+
+def test_nightly_run_no_panel(tmp_path):
+    from govsite import Site, SiteServer, config_text
+
+    from extract.cli import main
+
+    with SiteServer(Site(reports=2, per_page=10)) as server:
+        cfg = tmp_path / "nightly.toml"
+        cfg.write_text(config_text(server, tmp_path), encoding="utf-8")
+        main(["run", "--config", str(cfg), "--quiet", "--workers", "1", "--no-panel"])
+    assert (tmp_path / "output" / "reports.parquet").is_dir() and not (tmp_path / "output" / "panel.parquet").exists()
