@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots, not committed (.gitignore)
 
 
@@ -38,6 +38,7 @@ def rendered(page: Path, *extra: str) -> tuple[BeautifulSoup, str]:
     return BeautifulSoup(done.stdout, "lxml"), done.stderr
 
 
+@needs_chromium
 def test_page_loads_without_errors_and_shows_everything(page):
     dom, log = rendered(page)
     body = dom.body
@@ -55,6 +56,7 @@ def test_page_loads_without_errors_and_shows_everything(page):
     assert "legacy tables not mapped yet" in dom.select_one("#problems").get_text()
 
 
+@needs_chromium
 def test_page_is_self_contained(page):
     html = page.read_text("utf-8")
     assert not re.search(r"<(?:script|img|iframe)[^>]+src=|<link[^>]+href=", html)
@@ -64,9 +66,33 @@ def test_page_is_self_contained(page):
     assert "ERR_" not in log
 
 
+@needs_chromium
 def test_screenshot(page, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "quality-page.png"
     done = chromium("--window-size=1280,2400", f"--screenshot={shot}", page.as_uri())
     assert done.returncode == 0, done.stderr
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+
+
+def test_large_archive_page_counts_instead_of_a_grid(tmp_path):
+    """Past GRID_MAX agencies the coverage is counted per province, level and year, and the
+    missing agencies of the last year are listed; the page stays small."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_panel import generate
+
+    from extract.panel import build_archive
+    from extract.panel.quality import GRID_MAX, build_page
+
+    generate(tmp_path, 10 * (GRID_MAX + 50))
+    archive = build_archive(tmp_path, "parquet")
+    assert archive.agencies == GRID_MAX + 50
+    page = build_page(tmp_path)
+    dom = BeautifulSoup(page.path.read_text("utf-8"), "lxml")
+    headers = [th.get_text() for th in dom.select("#coverage-grid table th")]
+    assert headers == ["province", "level", "year", "reported", "missing", "failed"]
+    counted = sum(int(tr.select("td")[4].get_text()) for tr in dom.select("#coverage-grid table tbody tr"))
+    assert counted == archive.missing
+    assert dom.select_one("#coverage h3").get_text() == "Missing for 2024"
+    assert len(dom.select("figure.chart svg")) == 5
+    assert page.bytes < 2 * 2**20
