@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from .identity import (Identity, context_snippets, identify, place_in_context, place_of_adcode, placed_by_context,
-                       prime, stripped)
+                       prime, read_places, stripped)
 from .rules import AgenciesFileError, UserAgencies
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,10 @@ def assign_agencies(con: duckdb.DuckDBPyConnection, present: set[str], user: Use
         while rows := cur.fetchmany(BATCH):
             snippets = [context_snippets(by_spelling[agency], [title or "", text or ""])
                         for _, agency, title, text in rows]
-            prime(s for group in snippets for s in group)
+            located = read_places(s for group in snippets for s in group)  # per batch: not kept
             for (report_id, agency, _, _), found in zip(rows, snippets):
                 ident = by_spelling[agency]
-                place = place_in_context(found)
+                place = place_in_context(found, located)
                 if place is not None:
                     placed = placed_by_context(ident, place)
                     identities.setdefault(placed.agency_id, placed)

@@ -56,15 +56,22 @@ _LOCATED: dict[str, tuple[Place, str, bool] | None] = {}
 PRIME_CHUNK = 20_000
 
 
-def prime(texts) -> None:
-    """Read many names through the gazetteer at once: cpca costs ~10 ms a call, ~30 µs a name in bulk."""
+def read_places(texts) -> dict[str, tuple[Place, str, bool] | None]:
+    """Many strings through the gazetteer at once: cpca costs ~10 ms a call, ~30 µs a string in bulk."""
     import cpca
 
-    missing = list({t for t in texts if t and t not in _LOCATED})
-    for i in range(0, len(missing), PRIME_CHUNK):
-        chunk = missing[i: i + PRIME_CHUNK]
+    todo = list({t for t in texts if t})
+    out: dict[str, tuple[Place, str, bool] | None] = {}
+    for i in range(0, len(todo), PRIME_CHUNK):
+        chunk = todo[i: i + PRIME_CHUNK]
         for text, row in zip(chunk, cpca.transform(chunk, pos_sensitive=True).to_dict("records")):
-            _LOCATED[text] = _reading(text, row)
+            out[text] = _reading(text, row)
+    return out
+
+
+def prime(names) -> None:
+    """Read agency names through the gazetteer in bulk, kept for locate() (one entry per distinct name)."""
+    _LOCATED.update(read_places(n for n in names if n not in _LOCATED))
 
 
 def locate(text: str) -> tuple[Place, str, bool] | None:
@@ -236,12 +243,13 @@ def context_snippets(identity: Identity, texts: list[str]) -> list[str]:
     return out
 
 
-def place_in_context(snippets: list[str]) -> Place | None:
+def place_in_context(snippets: list[str], located: dict | None = None) -> Place | None:
     """The place the snippets end with (固始县 of "2020年，固始县"), the one most often printed;
-    None when they end with none. prime() the snippets first when there are many."""
+    None when they end with none. `located`: read_places() of the snippets, when there are many."""
+    located = located if located is not None else read_places(snippets)
     seen: Counter[Place] = Counter()
     for snippet in snippets:
-        hit = locate(snippet)
+        hit = located.get(snippet)
         if hit is not None and hit[1] == "":
             seen[hit[0]] += 1
     return seen.most_common(1)[0][0] if seen else None
