@@ -88,7 +88,7 @@ def build_page(out: Path | str, target: Path | str | None = None) -> PageSummary
     target = Path(target) if target else out / "report.html"
     with open_dataset(out, TABLES_READ) as (con, present):
         q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
-        parts = [_summary(q, present), _coverage(q, present), _problems(q, present, load_schema()),
+        parts = [_summary(q, present, _written(out)), _coverage(q, present), _problems(q, present, load_schema()),
                  _series(q, present), _narrative(q, present)]
         documents = q("SELECT count(*) FROM reports")[0][0]
     page = _page(out, parts)
@@ -98,7 +98,17 @@ def build_page(out: Path | str, target: Path | str | None = None) -> PageSummary
     return PageSummary(target, documents, target.stat().st_size, time.perf_counter() - start)
 
 
-def _summary(q, present: set[str]) -> str:
+def _written(out: Path) -> str:
+    """When the dataset's reports were last written (its parts' or CSV file's time): the parse date."""
+    files = [p for p in (out / "reports.parquet").rglob("*.parquet")] if (out / "reports.parquet").is_dir() else []
+    files += [out / "reports.csv"] if (out / "reports.csv").is_file() else []
+    if not files:
+        return "—"
+    stamp = max(f.stat().st_mtime for f in files)
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _summary(q, present: set[str], written: str) -> str:
     docs, cells, failed_checks = q("SELECT count(*), coalesce(sum(n_cells), 0), coalesce(sum(n_checks_failed), 0) "
                                    "FROM reports")[0]
     statements = q("SELECT count(*) FROM statements")[0][0] if "statements" in present else None
@@ -110,6 +120,7 @@ def _summary(q, present: set[str]) -> str:
         blocks.append(f'<div class="box"><h3>{e(name)}</h3>{_table([name, "documents"], rows, "small")}</div>')
     facts = [("documents", docs), ("cells", cells), ("identities failing", failed_checks),
              ("statements", "—" if statements is None else statements), ("tool version(s)", versions or "—"),
+             ("parsed (dataset last written)", written),
              ("page built", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
              ("built by", f"gioar-extract {__version__}")]
     dl = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in facts)
