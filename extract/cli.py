@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="MiB a worker may use on one document before it is killed (default: 2048)")
     parse.add_argument("--resume", action="store_true",
                        help="skip documents whose report_id is already in the dataset")
+    parse.add_argument("--no-panel", action="store_true",
+                       help="do not rebuild the archive (agencies, panel, coverage, panel_checks) at the end")
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
@@ -56,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--reparse", action="store_true",
                              help="fetch nothing: parse every stored document the dataset holds again "
                                   "(after an upgrade), keeping their URLs and supersedes")
+            cmd.add_argument("--no-panel", action="store_true", help="do not rebuild the archive at the end")
+
+    panel = sub.add_parser("panel", help="rebuild the archive (agencies, panel, coverage, panel_checks) "
+                                         "of an existing dataset")
+    panel.add_argument("out", help="the dataset folder")
+    panel.add_argument("--format", choices=["csv", "parquet", "both"],
+                       help="table files to write (default: those the dataset has)")
+    panel.add_argument("--agencies", help="agencies.toml to use (default: OUT/agencies.toml when it exists)")
+
+    page = sub.add_parser("report", help="write the quality page (HTML) of a dataset and its archive")
+    page.add_argument("out", help="the dataset folder")
+    page.add_argument("--html", help="the page to write (default: OUT/report.html)")
 
     show = sub.add_parser("show", help="print what the parser saw in one document, and why")
     show.add_argument("file")
@@ -73,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         return _parse(args)
     if args.command in ("fetch", "run"):
         return _nightly(args)
+    if args.command == "panel":
+        return _panel(args)
+    if args.command == "report":
+        return _report_page(args)
     return quiet_on_broken_pipe(lambda: _show(args))  # `extract show FILE | head` ends quietly
 
 
@@ -103,7 +121,8 @@ def _nightly(args) -> int:
         parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty(),
                            reparse=args.reparse, echo=say)
         _say_failures(parsed, say)
-        say(parsed.line())
+        archive = None if args.no_panel else _archive(config.out)
+        say(parsed.line() + (f"; {archive.line()}" if archive else ""))
     record = write_run_record(config.out, args.command, fetched, parsed)
     say(f"run record: {record}")
     if parsed is not None and parsed.failed:
@@ -157,8 +176,53 @@ def _parse(args) -> int:
         print(f"failed: {source}: {error}", file=sys.stderr)
     if len(summary.failures) > 20:
         print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
-    print(summary.line(), file=sys.stderr)
+    archive = None if args.no_panel else _archive(settings.out, args.format)
+    print(summary.line() + (f"; {archive.line()}" if archive else ""), file=sys.stderr)
+    if archive is False:
+        return EXIT_USAGE
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _archive(out: Path, fmt: str | None = None):
+    """Rebuild the archive at the end of a run; False (after saying why) when it cannot be."""
+    from .panel import AgenciesFileError, ArchiveError, build_archive
+
+    try:
+        return build_archive(out, fmt)
+    except (AgenciesFileError, ArchiveError) as exc:
+        print(f"extract: the archive was not rebuilt: {exc}", file=sys.stderr)
+        return False
+
+
+def _panel(args) -> int:
+    from .panel import build_archive
+
+    def build() -> str:
+        return f"{build_archive(Path(args.out), args.format, args.agencies).line()} → {args.out}"
+
+    return _over_dataset(args.out, build)
+
+
+def _report_page(args) -> int:
+    from .panel.quality import build_page
+
+    return _over_dataset(args.out, lambda: build_page(Path(args.out), args.html).line())
+
+
+def _over_dataset(out: str, build) -> int:
+    """Run a build over an existing dataset (extract panel, extract report); print its line."""
+    from .panel import AgenciesFileError, ArchiveError
+
+    if not Path(out, "reports.parquet").exists() and not Path(out, "reports.csv").is_file():
+        print(f"extract: {out} is not a dataset (no reports table)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        line = build()
+    except (AgenciesFileError, ArchiveError, OSError) as exc:
+        print(f"extract: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(line, file=sys.stderr)
+    return EXIT_OK
 
 
 def _width(s: str) -> int:

@@ -96,3 +96,46 @@ METRICS_FIXED = [
 METRICS_CELL = "value of cell {name} (table.row.col, keys from gioar-schema.toml)"
 
 PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "float64", "boolean": "boolean"}
+
+# The archive (output.md "The archive"): tables over the whole dataset, rebuilt by extract/panel.
+ARCHIVE_TABLES: dict[str, list[tuple[str, str, str]]] = {
+    "agencies": [
+        ("agency_id", "string", "stable id: adcode (the province's where the county is unknown, 100000 for "
+                                "national bodies, empty where no region is known) + ':' + the canonical name"),
+        ("name", "string", "canonical name, e.g. 三明市人民政府 (a title naming only the place is its government)"),
+        ("names", "string", "every spelling seen in reports.agency, '; '-separated"),
+        ("province", "string", "province of the agency, where determinable"),
+        ("city", "string", "prefecture-level city of the agency, where determinable"),
+        ("county", "string", "county-level division of the agency, where determinable"),
+        ("adcode", "string", "6-digit administrative division code (GB/T 2260), where determinable"),
+        ("level", "string", "national, province, city, county, township, unknown"),
+        ("kind", "string", "government (人民政府, 管委会, 办公厅…), department (局, 委, 办…), other"),
+        ("first_year", "integer", "first year with a report"),
+        ("last_year", "integer", "last year with a report"),
+        ("n_years", "integer", "years with a report"),
+    ],
+    "panel": [
+        ("agency_id", "string", "the agency (agencies.agency_id)"),
+        ("year", "integer", "the year covered"),
+        ("report_id", "string", "the chosen document: best status (ok over partial over failed), then most "
+                                "cells, then the latest fetched (one that supersedes another wins), then report_id"),
+        ("copies", "string", "report_ids of the other documents for the same agency and year, ';'-separated"),
+        ("template", "string", "template of the chosen document"),
+        ("status", "string", "status of the chosen document"),
+    ],
+    "coverage": [
+        ("agency_id", "string", "the agency (agencies.agency_id)"),
+        ("year", "integer", "every year from the agency's first to the last year in the dataset"),
+        ("state", "string", "reported, missing (no document for that year), failed (documents, none readable)"),
+    ],
+    "panel_checks": [
+        ("agency_id", "string", "the agency (agencies.agency_id)"),
+        ("year", "integer", "the later of the two consecutive years compared"),
+        ("check", "string", "carry_over[col], in_force[row], cumulative[row], outlier[indicator]"),
+        ("status", "string", "pass, fail, not_assessable, review (outlier: a jump of 10x or more, never a fail)"),
+        ("lhs", "number", "left side: the earlier year's figure (in_force and cumulative: plus the later year's flow)"),
+        ("rhs", "number", "right side: the later year's figure"),
+        ("report_ids", "string", "the two documents compared, earlier;later"),
+    ],
+}
+PANEL_INDICATOR = "indicator {name} of the chosen report ({text}), as in indicators"

@@ -23,3 +23,15 @@ def seed_report():
     import extract
 
     return extract.parse_file(DOCS / "000_3c2b94a00d1a4e64.txt")
+
+
+@pytest.fixture(scope="session")
+def corpus_dataset(tmp_path_factory):
+    """(folder holding output/: the bundled corpus parsed by the CLI, archive included; its stderr)."""
+    import subprocess
+
+    root = tmp_path_factory.mktemp("corpus-dataset")
+    done = subprocess.run([sys.executable, "-m", "extract", "parse", str(DOCS), "--out", str(root / "output"),
+                           "--workers", "1", "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return root, done.stderr

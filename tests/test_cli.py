@@ -68,7 +68,7 @@ def test_batch_values_are_the_numbers_written(batch):
 
 def test_dataset_files(batch):
     _, out, _, _, _ = batch
-    for name in ("reports", "cells", "sections", "checks", "metrics"):
+    for name in ("reports", "cells", "sections", "checks", "metrics", "agencies", "panel", "coverage", "panel_checks"):
         pq = pd.read_parquet(out / f"{name}.parquet")
         with open(out / f"{name}.csv", "rb") as fh:
             assert fh.read(3) == b"\xef\xbb\xbf"  # BOM, so Excel reads the Chinese text
@@ -76,7 +76,8 @@ def test_dataset_files(batch):
         assert len(pq) == len(csv)
     package = json.loads((out / "datapackage.json").read_text("utf-8"))
     assert [r["name"] for r in package["resources"]] == ["reports", "cells", "sections", "checks", "statements",
-                                                          "indicators", "metrics"]
+                                                          "indicators", "metrics", "agencies", "panel", "coverage",
+                                                          "panel_checks"]
     cells_fields = [f["name"] for f in package["resources"][1]["schema"]["fields"]]
     assert cells_fields == ["report_id", "table", "row", "col", "value", "raw", "row_label", "col_label",
                             "unit", "flags", "page"]

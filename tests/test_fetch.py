@@ -37,6 +37,7 @@ def test_first_run_fetches_what_it_should(site, capsys):
     s = server.site
     err = capsys.readouterr().err
     assert "zhangping-jyj: 3 listing pages; 16 new, 0 changed, 0 unchanged, 5 failed, 1 skipped by robots.txt" in err
+    assert "; archive: " in err and (tmp / "output" / "panel.parquet").is_dir()  # rebuilt at the end of the run
     # what was not fetched
     assert s.count("/private/secret.html") == 0
     assert s.count("/news/1.html") == 0

@@ -280,7 +280,9 @@ class DatasetWriter:
             log.warning("%s in %s are from an earlier run and do not hold this run's rows; "
                         "run with --format both to bring them up to date, or delete them",
                         ", ".join(stale), self.out)
-        text = json.dumps(datapackage(self.out, self.fmt), ensure_ascii=False, indent=2)
+        package = datapackage(self.out, self.fmt)
+        package["resources"] += _kept_resources(self.out)
+        text = json.dumps(package, ensure_ascii=False, indent=2)
         tmp = self.out / f".datapackage.json.tmp-{os.getpid()}"
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.out / "datapackage.json")
@@ -355,6 +357,17 @@ def drop_reports(ids: set[str], parts: list[Path]) -> None:
             _atomic_write(table, part)
         else:
             part.unlink()
+
+
+def _kept_resources(out: Path) -> list[dict]:
+    """Resources of datapackage.json that other wings write into the dataset folder (the archive
+    of extract/panel): kept as they were while their files are there."""
+    try:
+        old = json.loads((out / "datapackage.json").read_text("utf-8")).get("resources", [])
+    except (OSError, ValueError):
+        return []
+    return [r for r in old if r.get("name") not in ALL_TABLES
+            and ((out / f"{r.get('name')}.parquet").exists() or (out / f"{r.get('name')}.csv").exists())]
 
 
 def remove_leftovers(out: Path) -> None:
