@@ -45,7 +45,7 @@ def places() -> list[str]:
 
 
 def _schema(name: str) -> pa.Schema:
-    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64()}
+    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
     return pa.schema([(c, types[t]) for c, t, _ in TABLES[name]])
 
 

@@ -206,6 +206,11 @@ def _panel(args) -> int:
 def _report_page(args) -> int:
     from .panel.quality import build_page
 
+    try:
+        import matplotlib  # noqa: F401  (the charts; an extra)
+    except ImportError:
+        print("extract: the quality page needs matplotlib: pip install -e '.[report]'", file=sys.stderr)
+        return EXIT_USAGE
     return _over_dataset(args.out, lambda: build_page(Path(args.out), args.html).line())
 
 

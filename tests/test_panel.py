@@ -223,7 +223,7 @@ def test_breadcrumb_is_not_an_agency():
 
 
 def _write(out: Path, name: str, rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
-    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64()}
+    types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
     schema = pa.schema([(c, types[t]) for c, t, _ in columns])
     folder = out / f"{name}.parquet"
     folder.mkdir(parents=True)
