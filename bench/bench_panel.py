@@ -44,6 +44,9 @@ def places() -> list[str]:
     return sorted({a.name for code, a in cpca.ad_2_addr_dict.items() if a.rank == 2 and a.name not in ("市辖区", "县")})
 
 
+DEFAULTS = {"latest": True}
+
+
 def _schema(name: str) -> pa.Schema:
     types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
     return pa.schema([(c, types[t]) for c, t, _ in TABLES[name]])
@@ -113,8 +116,8 @@ def generate(out: Path, n_reports: int, seed: int = 1) -> None:
                     row["n_cells"] = k
                     if copy == 0:
                         carried = out_next
-                for k, v in row.items():
-                    reports[k].append(v)
+                for k in reports:  # columns the generator does not set (latest, failure…) take their default
+                    reports[k].append(row.get(k, DEFAULTS.get(k)))
                 if len(reports["report_id"]) >= PART_REPORTS:
                     flush()
     flush()

@@ -59,7 +59,7 @@ def test_page_loads_without_errors_and_shows_everything(page):
     # a known failing identity of the corpus: 上海市科委 2024, 本年新收 + 上年结转 ≠ 办理结果总计 + 结转下年度 in 总计
     assert ["上海市科委", "2024", "applications.balance", "", "total", "36", "35", "blank cells counted as 0: 1"] \
         in [r[:8] for r in rows if len(r) == 9 and r[8].endswith("corpus/docs/real-shkewei-2024.md")]
-    assert "legacy tables not mapped yet" in dom.select_one("#problems").get_text()
+    assert "tables not found: review_litigation" in dom.select_one("#problems").get_text()
 
 
 @needs_chromium
