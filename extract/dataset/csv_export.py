@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from .writer import ALL_TABLES, NO_YEAR, PARTITIONED, DatasetError, _parts, _sch
 log = logging.getLogger(__name__)
 
 MANIFEST = ".csv-manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 EXCEL_ROWS = 1_048_575  # data rows one Excel sheet holds (1,048,576 with the header)
 BOM = b"\xef\xbb\xbf"
 NO_YEAR_NAME = "no-year"
@@ -68,21 +69,21 @@ def csv_resource_path(out: Path, name: str) -> str | list[str]:
 @dataclass
 class Part:
     """One Parquet part as a CSV file's rows came from it: its path in the dataset, what it was
-    when it was read (size, mtime, inode: a rewritten part is a new file) and its rows."""
+    when it was read (size and mtime, as make and rsync tell a changed file; a copy of the
+    dataset that keeps times, cp -a or rsync -a, keeps its manifest valid) and its rows."""
 
     path: str
     size: int
     mtime_ns: int
-    inode: int
     rows: int
 
     def key(self) -> tuple:
-        return self.path, self.size, self.mtime_ns, self.inode
+        return self.path, self.size, self.mtime_ns
 
 
 def _stat(path: Path) -> list[int]:
     st = path.stat()
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
+    return [st.st_size, st.st_mtime_ns]
 
 
 def write_csv_files(out: Path) -> float:
@@ -114,9 +115,12 @@ def _duckdb_error() -> type:
 
 
 def _reason(exc: Exception) -> str:
+    """One line saying why: the OS's reason, or DuckDB's message without its JSON wrapping."""
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return str(exc).splitlines()[0]
+    text = str(exc).splitlines()[0]
+    inner = re.search(r'"exception_message":("(?:[^"\\]|\\.)*")', text)
+    return json.loads(inner.group(1)) if inner else text.removeprefix("IO Error: ")
 
 
 def _connect(out: Path):
@@ -168,12 +172,12 @@ def _current_parts(out: Path, name: str, manifest: dict) -> list[Part]:
                 known[part.key()] = part.rows
     parts = []
     for path in _parts(out / f"{name}.parquet"):
-        size, mtime_ns, inode = _stat(path)
+        size, mtime_ns = _stat(path)
         rel = str(path.relative_to(out))
-        rows = known.get((rel, size, mtime_ns, inode))
+        rows = known.get((rel, size, mtime_ns))
         if rows is None:
             rows = pq.ParquetFile(path).metadata.num_rows
-        parts.append(Part(rel, size, mtime_ns, inode, rows))
+        parts.append(Part(rel, size, mtime_ns, rows))
     return parts
 
 
@@ -257,7 +261,7 @@ def _write_file(out: Path, name: str, rel: str, parts: list[Part], old: dict | N
                 seg_parts = what["parts"]
             else:
                 _convert(con, out, name, what, fh)
-                seg_parts = [[p.path, p.size, p.mtime_ns, p.inode, p.rows] for p in what]
+                seg_parts = [[p.path, p.size, p.mtime_ns, p.rows] for p in what]
             segments.append({"parts": seg_parts, "start": begin, "end": fh.tell()})
     return {"segments": segments}, tmp
 
