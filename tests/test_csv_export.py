@@ -236,6 +236,7 @@ def test_tables_larger_than_an_excel_sheet_are_written_one_file_per_year(dataset
     package = json.loads((dataset / "datapackage.json").read_text("utf-8"))
     cells = next(r for r in package["resources"] if r["name"] == "cells")
     assert cells["path"] == [f"cells.csv/cells-{y}.csv" for y in years]
+    assert "one file per report year" in cells["csv_layout"]
     proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "datapackage.json"], cwd=dataset,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]

@@ -58,12 +58,15 @@ def csv_files(out: Path, name: str) -> list[Path]:
     return [target] if target.is_file() else []
 
 
-def csv_resource_path(out: Path, name: str) -> str | list[str]:
-    """The datapackage.json `path` of table `name`'s CSV: one file, or the list of per-year files."""
-    target = Path(out) / f"{name}.csv"
-    if target.is_dir():
-        return [str(p.relative_to(out)) for p in csv_files(out, name)]
-    return f"{name}.csv"
+def csv_resource(out: Path, name: str) -> dict:
+    """datapackage.json's description of table `name`'s CSV: one file, or its per-year files."""
+    res = {"path": f"{name}.csv", "format": "csv", "encoding": "utf-8-sig"}
+    if (Path(out) / f"{name}.csv").is_dir():
+        res["path"] = [str(p.relative_to(out)) for p in csv_files(out, name)]
+        res["csv_layout"] = (f"one file per report year ({name}.csv/{name}-YEAR.csv, {name}-{NO_YEAR_NAME}.csv "
+                             "where the year is unknown), each with its header: the table has more rows "
+                             "than one Excel sheet holds")
+    return res
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Write the dataset as reports stream in: Parquet parts, then CSV (with BOM) and
+"""Write the dataset as reports stream in: Parquet parts, then CSV (with BOM, `csv_export`) and
 datapackage.json at the end. Memory stays bounded by one chunk, whatever the run's size.
 
 Layout (output.md): every table is a folder of Parquet parts, `NAME.parquet/…/part-….parquet`.
@@ -360,9 +360,9 @@ def datapackage(out: Path, fmt: str) -> dict:
             fields = [{"name": c, "type": t, "description": d} for c, t, d in TABLES[name]]
         res = {"name": name, "profile": "tabular-data-resource", "schema": {"fields": fields}}
         if fmt in ("csv", "both"):
-            from .csv_export import csv_resource_path  # (it builds on this module)
+            from .csv_export import csv_resource  # (it builds on this module)
 
-            res.update({"path": csv_resource_path(out, name), "format": "csv", "encoding": "utf-8-sig"})
+            res.update(csv_resource(out, name))
         if fmt in ("parquet", "both"):
             parts = [str(p.relative_to(out)) for p in _parts(out / f"{name}.parquet")]
             if fmt == "parquet":
