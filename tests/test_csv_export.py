@@ -200,12 +200,21 @@ def test_a_run_that_adds_documents_appends_their_rows_and_rewrites_nothing_else(
     assert stats(dataset) == before and writer.csv_seconds is not None
 
 
-def test_a_document_parsed_again_keeps_one_copy_of_its_rows(dataset, tmp_path):
+def test_a_document_parsed_again_keeps_one_copy_of_its_rows(dataset, tmp_path, monkeypatch):
     import extract
 
+    monkeypatch.setattr(csv_export, "SEGMENT_PARTS", 1)
+    (dataset / csv_export.MANIFEST).unlink()
+    write_dataset(dataset, [])  # written again, one segment per part
     seed = extract.parse_file(DOCS / "000_3c2b94a00d1a4e64.txt")
     before = csv_rows(dataset, "cells")
-    write_dataset(dataset, [seed])  # its older part is rewritten without it: that segment is converted again
+    converted: list[str] = []
+    real = csv_export._convert
+    monkeypatch.setattr(csv_export, "_convert", lambda con, out, name, parts, fh: (
+        converted.extend(p.path for p in parts), real(con, out, name, parts, fh)))
+    write_dataset(dataset, [seed])  # its older parts are rewritten without it: only they are converted again
+    assert len(converted) <= 2 * len(ALL_TABLES)  # per table: the rewritten part (unless emptied), the new one
+    assert all(p.split("/")[0] in {f"{n}.parquet" for n in ALL_TABLES} for p in converted)
     after = csv_rows(dataset, "cells")
     assert sorted(after) == sorted(before)
     assert sum(row[0] == seed.report_id for row in after) == 198

@@ -44,6 +44,7 @@ MANIFEST = ".csv-manifest.json"
 MANIFEST_VERSION = 2
 EXCEL_ROWS = 1_048_575  # data rows one Excel sheet holds (1,048,576 with the header)
 BOM = b"\xef\xbb\xbf"
+SEGMENT_PARTS = 200  # parts converted by one DuckDB COPY (see _write_file)
 NO_YEAR_NAME = "no-year"
 DUCKDB_MEMORY = "256MB"  # DuckDB's own buffers; COPY streams, so this is a ceiling, not a need
 # One DuckDB thread: with two, keeping the rows in order costs more memory and, measured on
@@ -235,12 +236,12 @@ def _write_file(out: Path, name: str, rel: str, parts: list[Part], old: dict | N
     placed: set[str] = set()
 
     def convert(ps: list[Part]) -> None:
-        if not ps:
-            return
-        if plan and plan[-1][0] == "convert":
-            plan[-1][1].extend(ps)
-        else:
-            plan.append(("convert", list(ps)))
+        # Segments of at most SEGMENT_PARTS parts: a part rewritten later (a re-parsed report)
+        # costs the conversion of its segment, not of the whole file.
+        for p in ps:
+            if not plan or plan[-1][0] != "convert" or len(plan[-1][1]) >= SEGMENT_PARTS:
+                plan.append(("convert", []))
+            plan[-1][1].append(p)
 
     for seg in old["segments"] if usable else []:
         seg_parts = [Part(*p) for p in seg["parts"]]
