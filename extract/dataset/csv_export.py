@@ -97,8 +97,9 @@ def write_csv_files(out: Path) -> float:
     start = time.perf_counter()
     remove_csv_leftovers(out)
     manifest = _read_manifest(out)
-    con = _connect(out)
+    con = None
     try:
+        con = _connect(out)
         for name in ALL_TABLES:
             entries = _write_table(out, name, manifest, con)
             # Written after every table: a run stopped later keeps what this one did.
@@ -107,7 +108,8 @@ def write_csv_files(out: Path) -> float:
     except (OSError, _duckdb_error()) as exc:
         raise DatasetError(f"cannot write the CSV files in {out}: {_reason(exc)}") from None
     finally:
-        con.close()
+        if con is not None:
+            con.close()
         remove_csv_leftovers(out)
     return time.perf_counter() - start
 
