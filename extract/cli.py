@@ -83,7 +83,13 @@ def _nightly(args) -> int:
     print(fetched.line(), file=sys.stderr)
     parsed = None
     if args.command == "run":
-        parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
+        from .dataset import DatasetError
+
+        try:
+            parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
+        except DatasetError as exc:  # the dataset cannot be written (a full disk): the fetch is kept
+            print(f"extract: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(parsed.line(), file=sys.stderr)
     record = write_run_record(config.out, args.command, fetched, parsed)
     print(f"run record: {record}", file=sys.stderr)

@@ -316,6 +316,25 @@ def test_a_full_disk_while_the_bytes_are_copied_is_one_line_and_exit_2(dataset, 
     assert (dataset / "cells.csv").read_bytes() == before and not leftovers(dataset)
 
 
+def test_a_full_disk_in_the_csv_phase_of_the_nightly_run_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from extract.cli import main
+    from govsite import Site, SiteServer, config_text
+
+    def full(*a):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(csv_export, "_copy_range", full)
+    with SiteServer(Site()) as server:
+        cfg = tmp_path / "nightly.toml"
+        cfg.write_text(config_text(server, tmp_path), encoding="utf-8")
+        assert main(["run", "--config", str(cfg), "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("extract: cannot write the CSV files in ")
+    assert err[-1].endswith(": No space left on device")
+
+
 def test_ctrl_c_in_the_csv_phase_is_no_traceback_and_leaves_the_previous_files(dataset, tmp_path):
     before = {name: (dataset / f"{name}.csv").read_bytes() for name in ALL_TABLES}
     src = tmp_path / "src"
