@@ -370,3 +370,16 @@ def test_ctrl_c_while_duckdb_runs_a_query_is_a_keyboard_interrupt(tmp_path):
         timer.cancel()
         signal.signal(signal.SIGINT, handler)
         con.close()
+
+
+def test_bytes_are_copied_where_the_kernel_cannot_copy_them(dataset, tmp_path, monkeypatch):
+    import errno
+
+    def unsupported(*a):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", unsupported)
+    old = (dataset / "cells.csv").read_bytes()
+    write_dataset(dataset, variant_reports(tmp_path, 1))
+    now = (dataset / "cells.csv").read_bytes()
+    assert now.startswith(old) and len(rows_of(now[len(old):])) == 198

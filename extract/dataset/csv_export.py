@@ -23,6 +23,7 @@ parts of the resource: a run that adds reports of one year rewrites only that ye
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import logging
@@ -211,11 +212,11 @@ def _write_table(out: Path, name: str, manifest: dict, con) -> dict[str, dict]:
         if tmp is not None:
             written.append((tmp, out / rel))
     # Every file of the table is written before any is put in place.
-    single, folder = out / f"{name}.csv", out / f"{name}.csv"
-    if split and single.is_file():
-        single.unlink()
-    if not split and folder.is_dir():
-        shutil.rmtree(folder)
+    layout = out / f"{name}.csv"  # a file, or the folder of per-year files
+    if split and layout.is_file():
+        layout.unlink()
+    if not split and layout.is_dir():
+        shutil.rmtree(layout)
     for tmp, target in written:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
@@ -284,7 +285,10 @@ def _copy_range(src, dst, offset: int, count: int) -> None:
     while count > 0:
         try:
             n = os.copy_file_range(src.fileno(), dst.fileno(), min(count, 1 << 30), offset)
-        except OSError:  # not supported here (another filesystem, an older kernel)
+        except (AttributeError, OSError) as exc:  # not here (not Linux, another filesystem, an old kernel)
+            if isinstance(exc, OSError) and exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL,
+                                                              errno.EOPNOTSUPP):
+                raise
             src.seek(offset)
             while count > 0:
                 block = src.read(min(count, 1 << 20))
