@@ -118,8 +118,14 @@ def _nightly(args) -> int:
         say(fetched.line())
     parsed = None
     if args.command == "run":
-        parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty(),
-                           reparse=args.reparse, echo=say)
+        from .dataset import DatasetError
+
+        try:
+            parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty(),
+                               reparse=args.reparse, echo=say)
+        except DatasetError as exc:  # the dataset cannot be written (a full disk): the fetch is kept
+            say(f"extract: {exc}")
+            return EXIT_USAGE
         _say_failures(parsed, say)
         archive = None if args.no_panel else _archive(config.out)
         say(parsed.line() + (f"; {archive.line()}" if archive else ""))

@@ -123,24 +123,26 @@ def test_show_prints_what_the_parser_saw():
 
 
 def test_interrupted_write_keeps_the_previous_dataset(tmp_path, monkeypatch):
+    import errno
+
     import extract
-    from extract.dataset import write_dataset
+    from extract.dataset import DatasetError, csv_export, write_dataset
 
     report = extract.parse_file(DOCS / "000_3c2b94a00d1a4e64.txt")
     write_dataset(tmp_path, [report], "both")
     before = (tmp_path / "cells.csv").read_bytes()
     other = extract.parse_file(DOCS / "real-001.txt")
     calls = {"n": 0}
-    real = pd.DataFrame.to_csv
+    real = csv_export._copy_range
 
-    def failing(self, *a, **k):
+    def failing(*a, **k):
         calls["n"] += 1
         if calls["n"] == 3:
-            raise OSError("disk full")
-        return real(self, *a, **k)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*a, **k)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(csv_export, "_copy_range", failing)
+    with pytest.raises(DatasetError, match="No space left on device"):
         write_dataset(tmp_path, [other], "both")
     assert (tmp_path / "cells.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]

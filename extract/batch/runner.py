@@ -59,14 +59,16 @@ class RunSummary:
     cells: int = 0
     checks_failed: int = 0
     seconds: float = 0.0
+    csv_seconds: float | None = None  # the CSV phase at the end (None: no CSV written)
     out: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)  # the first MAX_FAILURES_LISTED
 
     def line(self) -> str:
         resumed = f", {self.skipped} already in the dataset" if self.skipped else ""
+        csv = "" if self.csv_seconds is None else f" (CSV files {self.csv_seconds:.1f}s)"
         return (f"{self.documents} documents: {self.ok} ok, {self.partial} partial, {self.failed} failed, "
                 f"{self.duplicates} duplicates{resumed}; {self.cells} cells, {self.checks_failed} failed checks; "
-                f"{self.seconds:.1f}s → {self.out}")
+                f"{self.seconds:.1f}s{csv} → {self.out}")
 
 
 def iter_paths(paths: list[str | Path]) -> Iterator[str]:
@@ -215,12 +217,13 @@ def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettin
             summary.checks_failed += outcome.n_checks_failed
             if report.status == "failed" and len(summary.failures) < MAX_FAILURES_LISTED:
                 summary.failures.append((report.source, report.error))
+        bar.close()
+        writer.close()  # a Ctrl-C while it writes the CSV files leaves the previous ones
     except KeyboardInterrupt:
         bar.close()
         writer.abandon()
         summary.seconds = time.perf_counter() - start
         raise Interrupted(summary) from None
-    bar.close()
-    writer.close()
+    summary.csv_seconds = writer.csv_seconds
     summary.seconds = time.perf_counter() - start
     return summary

@@ -1,4 +1,4 @@
-"""Write the dataset as reports stream in: Parquet parts, then CSV (with BOM) and
+"""Write the dataset as reports stream in: Parquet parts, then CSV (with BOM, `csv_export`) and
 datapackage.json at the end. Memory stays bounded by one chunk, whatever the run's size.
 
 Layout (output.md): every table is a folder of Parquet parts, `NAME.parquet/…/part-….parquet`.
@@ -27,7 +27,6 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from .. import __version__
@@ -227,6 +226,7 @@ class DatasetWriter:
         self._buffer: list[Outcome] = []
         self._tables: list[tuple[str, str, pa.Table]] = []
         self._table_reports = 0
+        self.csv_seconds: float | None = None  # how long close() took to write the CSV files
 
     def add(self, outcome: Outcome) -> None:
         """Record an outcome: its rows are written with the next chunk, unless a worker has
@@ -270,8 +270,9 @@ class DatasetWriter:
 
         settle_versions(self.out, self.run)
         if self.fmt in ("csv", "both"):
-            for name in ALL_TABLES:
-                self._write_csv(name)
+            from .csv_export import write_csv_files  # (it builds on this module)
+
+            self.csv_seconds = write_csv_files(self.out)
         if self.fmt == "csv":
             for name in ALL_TABLES:
                 shutil.rmtree(self.out / f"{name}.parquet", ignore_errors=True)
@@ -290,15 +291,18 @@ class DatasetWriter:
     def _import_csv(self) -> None:
         """A CSV-only dataset keeps its rows: they become parts for this run, and CSV (and/or
         Parquet, as --format says) again at the end."""
+        from .csv_export import csv_files  # (it builds on this module)
+
         for name in ALL_TABLES:
-            csv, folder = self.out / f"{name}.csv", self.out / f"{name}.parquet"
-            if not csv.is_file() or _parts(folder):
+            folder = self.out / f"{name}.parquet"
+            if _parts(folder):
                 continue
             schema = _schema(name)
             types = {f.name: ("string" if pa.types.is_string(f.type) else "boolean" if pa.types.is_boolean(f.type)
                               else "Int64" if pa.types.is_integer(f.type) else "float64") for f in schema}
-            for i, chunk in enumerate(pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False,
-                                                  chunksize=100_000)):
+            chunks = (chunk for csv in csv_files(self.out, name) for chunk in
+                      pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False, chunksize=100_000))
+            for i, chunk in enumerate(chunks):
                 for col, t in types.items():
                     if col not in chunk:
                         chunk[col] = ""
@@ -322,23 +326,6 @@ class DatasetWriter:
         if not ids:
             return
         drop_reports(ids, [part for name in ALL_TABLES for part in self.before[name]])
-
-    def _write_csv(self, name: str) -> None:
-        folder = self.out / f"{name}.parquet"
-        target = self.out / f"{name}.csv"
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        columns = _schema(name).names
-        try:
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-                pd.DataFrame(columns=columns).to_csv(fh, index=False)
-                if _parts(folder):
-                    dataset = pads.dataset(folder, format="parquet",
-                                           partitioning="hive" if name in PARTITIONED else None)
-                    for batch in dataset.to_batches(columns=columns, batch_size=50_000):
-                        batch.to_pandas().to_csv(fh, index=False, header=False)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
 
 
 def drop_reports(ids: set[str], parts: list[Path]) -> None:
@@ -399,7 +386,9 @@ def datapackage(out: Path, fmt: str) -> dict:
             fields = [{"name": c, "type": t, "description": d} for c, t, d in TABLES[name]]
         res = {"name": name, "profile": "tabular-data-resource", "schema": {"fields": fields}}
         if fmt in ("csv", "both"):
-            res.update({"path": f"{name}.csv", "format": "csv", "encoding": "utf-8-sig"})
+            from .csv_export import csv_resource  # (it builds on this module)
+
+            res.update(csv_resource(out, name))
         if fmt in ("parquet", "both"):
             parts = [str(p.relative_to(out)) for p in _parts(out / f"{name}.parquet")]
             if fmt == "parquet":
