@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import unicodedata
 from pathlib import Path
@@ -22,9 +23,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="extract", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens to each document")
+    # -v after the subcommand too (`extract parse -v …`); SUPPRESS keeps a -v given before it
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log what happens to each document")
     sub = p.add_subparsers(dest="command", required=True)
 
-    parse = sub.add_parser("parse", help="parse files and folders (recursively) into a dataset")
+    parse = sub.add_parser("parse", parents=[verbose], help="parse files and folders (recursively) into a dataset")
     parse.add_argument("paths", nargs="+", help="report files or folders")
     parse.add_argument("--out", default="output", help="dataset folder (default: output)")
     parse.add_argument("--format", default="both", choices=["csv", "parquet", "both"],
@@ -39,32 +44,53 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--doc-timeout", type=float, default=120.0,
                        help="seconds one document may take before it is killed (default: 120)")
     parse.add_argument("--doc-memory", type=int, default=2048,
-                       help="MiB a worker may use on one document before it is killed (default: 2048)")
+                       help="MiB of resident memory (RSS) a worker may reach on one document before it is "
+                            "killed: its whole RSS, the loaded pipeline included (a few hundred MiB at rest; "
+                            "a value below that is refused); 0: no limit (default: 2048)")
     parse.add_argument("--resume", action="store_true",
-                       help="skip documents whose report_id is already in the dataset")
+                       help="skip documents already in the dataset, but parse again those that failed for "
+                            "the environment or a limit (reports.failure)")
+    parse.add_argument("--retry-failed", action="store_true",
+                       help="as --resume, and parse again every failed document, of any failure kind")
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
-        cmd = sub.add_parser(name, help=text)
+        cmd = sub.add_parser(name, parents=[verbose], help=text)
         cmd.add_argument("--config", required=True, help="the TOML configuration file")
-        cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parse workers (run)")
+        if name == "run":
+            cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parse workers")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    show = sub.add_parser("show", help="print what the parser saw in one document, and why")
+    show = sub.add_parser("show", parents=[verbose], help="print what the parser saw in one document, and why")
     show.add_argument("file")
-    show.add_argument("--all-cells", action="store_true", help="list every matched cell (default: all)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if args.command == "parse":
-        return _parse(args)
-    if args.command in ("fetch", "run"):
-        return _nightly(args)
-    return _show(args)
+    if args.command == "show":
+        return _show(args)
+    # SIGTERM (systemd, kill) stops a run as Ctrl-C does: what was parsed is written first.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _parse(args) if args.command == "parse" else _nightly(args)
+    except KeyboardInterrupt:  # outside the phases that say more (fetching, starting)
+        print(f"\nextract: interrupted; {_AGAIN[args.command]}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+_AGAIN = {"parse": "run the same command with --resume to parse the rest",
+          "fetch": "run it again: what was stored is kept", "run": "run it again: what was stored is kept"}
+
+
+def _print_failures(failures: list[tuple[str, str]]) -> None:
+    for source, error in failures[:20]:
+        print(f"failed: {source}: {error}", file=sys.stderr)
+    if len(failures) > 20:
+        print(f"… and {len(failures) - 20} more failed (see reports.status)", file=sys.stderr)
 
 
 def _nightly(args) -> int:
@@ -83,7 +109,20 @@ def _nightly(args) -> int:
     print(fetched.line(), file=sys.stderr)
     parsed = None
     if args.command == "run":
-        parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
+        from .batch.local import EngineError
+        from .batch.runner import Interrupted
+        from .dataset import DatasetError
+
+        try:
+            parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty())
+        except (EngineError, DatasetError) as exc:
+            print(f"extract: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except Interrupted as exc:
+            print(f"\nextract: interrupted after {exc.summary.documents} documents were written to {config.out}; "
+                  f"{_AGAIN['run']}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        _print_failures(parsed.failures)
         print(parsed.line(), file=sys.stderr)
     record = write_run_record(config.out, args.command, fetched, parsed)
     print(f"run record: {record}", file=sys.stderr)
@@ -114,7 +153,7 @@ def _parse(args) -> int:
     settings = RunSettings(out=Path(args.out), format=args.format, workers=args.workers,
                            progress=not args.quiet and sys.stderr.isatty(), engine=args.engine,
                            scheduler=args.scheduler, doc_timeout=args.doc_timeout,
-                           doc_memory_mb=args.doc_memory, resume=args.resume)
+                           doc_memory_mb=args.doc_memory, resume=args.resume, retry_failed=args.retry_failed)
     try:
         summary = run(args.paths, settings)
     except (FileNotFoundError, EngineError, DatasetError) as exc:
@@ -124,10 +163,7 @@ def _parse(args) -> int:
         print(f"\nextract: interrupted after {exc.summary.documents} documents were written to {args.out}; "
               "run the same command with --resume to parse the rest", file=sys.stderr)
         return EXIT_INTERRUPTED
-    for source, error in summary.failures[:20]:
-        print(f"failed: {source}: {error}", file=sys.stderr)
-    if len(summary.failures) > 20:
-        print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
+    _print_failures(summary.failures)
     print(summary.line(), file=sys.stderr)
     return EXIT_FAILED if summary.failed else EXIT_OK
 
