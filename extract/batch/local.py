@@ -410,7 +410,8 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         if culprit is not None:
             log.warning("%s: %s", culprit.source, reason)
             progress(1)
-            again = " (the second time)" if culprit.report_id in signalled else ""
+            again = " (its second try: a worker parsing it was killed from outside)" \
+                if culprit.report_id in signalled else ""
             yield failed(culprit, reason + again, failure)
         start()
 

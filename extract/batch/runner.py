@@ -169,7 +169,7 @@ def collect_paths(paths: list[str | Path]) -> list[str]:
 PIPE_FOLDERS = ("/dev/fd/", "/proc/self/fd/")  # where the shell's <(…) names its pipes
 
 
-def _job(path: str, source: str, pipe_timeout: float) -> tuple[bytes, Job]:
+def _job(path: str, source: str, pipe_timeout: float, known: str = "") -> tuple[bytes, Job]:
     """The document's digest and its job. A regular file is hashed here and read again by its
     worker; a pipe the shell handed over (`<(cat report.pdf)`) can be read once: its bytes go
     with the job. Any other FIFO, socket or device is refused (reading it could wait for ever)."""
@@ -182,8 +182,9 @@ def _job(path: str, source: str, pipe_timeout: float) -> tuple[bytes, Job]:
     if stat.S_ISREG(mode):
         try:
             return hashlib.sha256(read_bytes(path)).digest(), Job(path, source, "")
-        except OSError:
-            pass  # unreadable: the worker reports why
+        except OSError:  # unreadable: the worker reports why, under the id the caller knows, if any
+            if known:
+                return bytes.fromhex(known), Job(path, source, "")
     elif stat.S_ISFIFO(mode) and path.startswith(PIPE_FOLDERS):
         try:
             data = read_pipe(path, pipe_timeout)
@@ -201,11 +202,11 @@ def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str
     workers start parsing while the parent is still hashing. The digests seen are kept as 32
     bytes each: the only memory a run holds per document."""
     seen: set[bytes] = set()
-    for path, source in items:
+    for path, source, *known in items:
         # A file name that is not UTF-8 (a GBK zip unpacked on Linux) is opened as it is, and
         # recorded readably: 报告.txt named in GBK becomes "\xb1\xa8\xb8\xe6.txt".
         source = os.fsencode(source).decode("utf-8", "backslashreplace")
-        digest, job = _job(str(path), source, pipe_timeout)
+        digest, job = _job(str(path), source, pipe_timeout, *known)
         if digest in seen:
             summary.duplicates += 1
             log.info("duplicate of an earlier document: %s", source)
@@ -258,10 +259,11 @@ def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
                            summary=summary)
 
 
-def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettings,
+def parse_documents(items: Iterable[tuple], settings: RunSettings,
                     supersedes: dict[str, str] | None = None, total: int | None = None,
                     summary: RunSummary | None = None) -> RunSummary:
-    """Parse (file, source) pairs and stream their records into the dataset.
+    """Parse (file, source) pairs and stream their records into the dataset. A third item,
+    the document's report_id where the caller knows it (a store), names an unreadable file.
 
     `supersedes` maps a report_id to the report_id of the earlier version it replaces (the
     nightly run knows it; it goes into reports.supersedes). `total` sizes the progress bar.

@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -96,20 +97,28 @@ RETRY_ON_RESUME = frozenset({"environment", "limit", ""})
 RETRY_ALL = RETRY_ON_RESUME | {"document"}
 
 
-def settled_ids(out: Path, retry: frozenset[str] = RETRY_ON_RESUME) -> set[str]:
-    """report_ids the dataset in `out` holds, but for failed reports whose failure kind is in
-    `retry`: what a resumed run need not parse again. Read from the Parquet parts, which a
-    DatasetWriter has made of a CSV-only dataset when it opened it."""
-    ids: set[str] = set()
-    for part in _parts(out / "reports.parquet"):
+def _states(out: Path) -> Iterator[tuple[str, bool]]:
+    """(report_id, failure kind) for each report in the Parquet parts of `out`: None for a report
+    that is not failed, "" for a failed one written before failures had a kind."""
+    for part in _parts(Path(out) / "reports.parquet"):
         names = pq.read_schema(part).names
         table = pq.read_table(part, columns=[c for c in ("report_id", "status", "failure") if c in names])
         failure = table.column("failure").to_pylist() if "failure" in names else [""] * table.num_rows
         for rid, status, kind in zip(table.column("report_id").to_pylist(), table.column("status").to_pylist(),
                                      failure):
-            if status != "failed" or (kind or "") not in retry:
-                ids.add(rid)
-    return ids
+            yield rid, ((kind or "") if status == "failed" else None)
+
+
+def settled_ids(out: Path, retry: frozenset[str] = RETRY_ON_RESUME) -> set[str]:
+    """report_ids the dataset in `out` holds, but for failed reports whose failure kind is in
+    `retry`: what a resumed run need not parse again. Read from the Parquet parts, which a
+    DatasetWriter has made of a CSV-only dataset when it opened it."""
+    return {rid for rid, kind in _states(out) if kind is None or kind not in retry}
+
+
+def retryable_ids(out: Path, retry: frozenset[str] = RETRY_ON_RESUME) -> set[str]:
+    """report_ids of the failed reports in `out` whose failure kind is in `retry`."""
+    return {rid for rid, kind in _states(out) if kind is not None and kind in retry}
 
 
 @dataclass

@@ -60,11 +60,15 @@ def parse_new(config: Config, workers: int, progress: bool):
     """Parse the stored documents that are not in the dataset yet; returns the RunSummary."""
     from ..batch.runner import RunSettings, parse_documents
 
+    from ..dataset import retryable_ids
+
     state, store = State(config.state), Store(config.store)
     try:
+        # failed for a missing tool or a limit (extract.contract reports.failure): parsed again
+        state.mark_unparsed(retryable_ids(config.out))
         pending = state.unparsed()
         supersedes = {sha: old for sha, _, old in pending if old}
-        items = [(store.path(sha), url) for sha, url, _ in pending]
+        items = [(store.path(sha), url, sha) for sha, url, _ in pending]
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
         summary = parse_documents(items, settings, supersedes)
         # Only once the dataset holds them: a run killed before this parses them again.

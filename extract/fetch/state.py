@@ -129,6 +129,11 @@ class State:
         """(sha256, url, supersedes) of stored documents not yet in the dataset."""
         return list(self.db.execute("SELECT sha256, url, supersedes FROM documents WHERE parsed = 0 ORDER BY first_seen"))
 
+    def mark_unparsed(self, shas) -> None:
+        """Parse these again (documents whose failure was the environment's or a limit's)."""
+        with self.db:
+            self.db.executemany("UPDATE documents SET parsed = 0 WHERE sha256 = ?", [(s,) for s in shas])
+
     def mark_parsed(self, shas: list[str]) -> None:
         with self.db:
             self.db.executemany("UPDATE documents SET parsed = 1 WHERE sha256 = ?", [(s,) for s in shas])
