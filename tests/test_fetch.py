@@ -27,7 +27,7 @@ def site(tmp_path):
 
 
 def run(cfg, command="run") -> int:
-    return main([command, "--config", str(cfg), "--quiet", "--workers", "1"])
+    return main([command, "--config", str(cfg), "--quiet"] + (["--workers", "1"] if command == "run" else []))
 
 
 def test_first_run_fetches_what_it_should(site, capsys):

@@ -49,7 +49,7 @@ MAX_REQUEUES = 6  # a document queued again this often (its workers lost for oth
 STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
 GROW_MARKER, GROW_MB = b"GIOAR-TEST-GROW", 600  # … and holding this too, first takes 600 MiB
-PRELOAD = ["extract.batch.jobs", "extract.batch._preload"]
+PRELOAD = ["extract.batch._no_sigint", "extract.batch.jobs", "extract.batch._preload"]
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"  # the command line's, in the workers too
 STOPPED_EXIT = 128 + signal.SIGTERM  # a worker that ended on SIGTERM, having written what it held
 STOP_SECONDS = 15.0  # after Ctrl-C or SIGTERM, how long workers get to write what they hold
@@ -124,6 +124,8 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
         _work(tasks, state, max_tasks, hang, chunk_size, stop, send, write, buffer, local, outcome_of)
     except _Stop:
         pass
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent is gone (killed): nobody to confirm a chunk to, so none is written
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already: what it holds is written now
     if buffer:
         try:
@@ -438,10 +440,10 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                     w.stop()
                     remove_parts(settings.out, w.prefix, w.chunks)
 
-    for _ in range(max(1, settings.workers)):
-        start()  # each asks for jobs as it starts
     last_look = 0.0
     try:
+        for _ in range(max(1, settings.workers)):
+            start()  # each asks for jobs as it starts
         while workers:
             ready = set(wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK))
             for w in list(workers):
