@@ -1,8 +1,9 @@
 """Command line: `extract parse PATH... --out DIR` and `extract show FILE`.
 
 Exit status: 0 when every document parsed (ok or partial), 1 when some failed, 2 on a usage
-or configuration error (or when the dataset cannot be written), 130 when interrupted (Ctrl-C;
---resume carries on). One summary line goes to stderr at the end of every run.
+or configuration error (or when the dataset cannot be written, or another run is writing it),
+130 when interrupted (Ctrl-C or SIGTERM; --resume carries on). One summary line goes to stderr
+at the end of every run.
 """
 from __future__ import annotations
 
