@@ -133,3 +133,21 @@ def test_extract_run_parses_environment_and_limit_failures_again_and_lists_failu
     assert got.index.is_unique and len(got) == len(table)
     assert got.loc[table.loc[limited, "report_id"], "status"] == "ok"
     assert tuple(got.loc[table.loc[unreadable, "report_id"], ["status", "failure"]]) == ("failed", "environment")
+
+
+def test_parts_written_before_the_failure_column_are_given_it(tmp_path):
+    """A dataset from an earlier version has no reports.failure: a table whose parts disagree on
+    their columns reads as the first part's columns. The next run gives the old parts the column."""
+    import pyarrow.parquet as pq
+
+    from extract import parse_file
+    from extract.dataset import write_dataset
+
+    out = tmp_path / "out"
+    write_dataset(out, [parse_file(DOCS / "real-001.txt")], fmt="parquet")
+    [part] = list((out / "reports.parquet").glob("*.parquet"))
+    pq.write_table(pq.read_table(part).drop(["failure"]), part)  # as the earlier version wrote it
+    write_dataset(out, [parse_file(DOCS / "real-003.txt")], fmt="parquet")
+    got = pd.read_parquet(out / "reports.parquet")
+    assert len(got) == 2 and "failure" in got.columns
+    assert pq.read_schema(part).names == pq.read_schema(next((out / "reports.parquet").glob("*.parquet"))).names

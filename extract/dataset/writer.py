@@ -262,8 +262,8 @@ class DatasetWriter:
         try:
             remove_leftovers(self.out)
             self._import_csv()  # a dataset so far kept as CSV only keeps its rows, whatever --format now
+            keep_one_copy(self.out)  # whatever an earlier run left half-done (before any part is rewritten)
             upgrade_parts(self.out)
-            keep_one_copy(self.out)  # whatever an earlier run left half-done
         except BaseException:
             self._lock.release()
             raise
