@@ -180,3 +180,28 @@ def test_ctrl_c_keeps_what_the_workers_parsed(docs, tmp_path):
     assert code == 130 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert len(pd.read_parquet(out / "reports.parquet")) == N_DOCS
     assert not (out / ".lock").exists()
+
+
+def test_extract_run_is_refused_while_a_parse_writes_its_dataset(tmp_path, capsys):
+    """The real case: cron's `extract run` while someone's `extract parse` writes the same dataset."""
+    from extract.cli import main
+    from govsite import Site, SiteServer, config_text
+
+    out = tmp_path / "output"
+    out.mkdir()
+    holder = Running("-c", "import sys, time\nfrom extract.dataset.lock import DatasetLock\n"
+                     f"DatasetLock({str(out)!r}).acquire()\nprint('locked', file=sys.stderr, flush=True)\n"
+                     "time.sleep(120)\n")
+    try:
+        holder.wait_for(lambda: holder.lines)
+        with SiteServer(Site()) as server:
+            cfg = tmp_path / "nightly.toml"
+            cfg.write_text(config_text(server, tmp_path), encoding="utf-8")
+            assert main(["run", "--config", str(cfg), "--quiet", "--workers", "1"]) == 2
+    finally:
+        holder.proc.kill()
+        holder.finish()
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (f"extract: another run (pid {holder.proc.pid}) is writing this dataset "
+                                            f"({out}); wait for it to finish, or give another --out")
+    assert not (out / "reports.parquet").exists()
