@@ -405,7 +405,10 @@ class DatasetWriter:
 
 def remove_leftovers(out: Path) -> None:
     """Temporary files of part writers (a worker killed while writing leaves one; so does a run
-    that was interrupted). One run writes a dataset at a time, so none of them is in use."""
+    that was interrupted), and those of the CSV files and datapackage.json a run killed while
+    writing them left. One run writes a dataset at a time (the lock), so none of them is in use."""
+    for f in Path(out).glob(".*.tmp-*"):
+        f.unlink(missing_ok=True)
     for name in ALL_TABLES:
         folder = Path(out) / f"{name}.parquet"
         if folder.is_dir():
