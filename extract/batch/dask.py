@@ -36,6 +36,16 @@ def _parse(jobs: list[Job]) -> tuple[list, list, float]:
     return [o.written() for o in outcomes], tables, time.perf_counter() - start
 
 
+def _log_to_stderr(level: int) -> None:
+    """On a worker: log as the command line does (its per-document lines, with -v)."""
+    import sys
+
+    from .local import LOG_FORMAT
+
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
                write_tables: Callable[[list], None]) -> Iterator:
     """Outcomes (without rows) for the jobs, once `write_tables` has taken each task's rows.
@@ -70,6 +80,9 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
         from ..report import warm_up
 
         client.run(warm_up)  # jieba, schema, OpenCC, cpca: once per worker, before any document
+        level = logging.getLogger().getEffectiveLevel()
+        if level < logging.WARNING:  # -v: the per-document lines come from the workers
+            client.run(_log_to_stderr, level)
         n_workers = len(client.scheduler_info().get("workers", {})) or workers
         pending = iter(jobs)
         futures = {}
