@@ -88,7 +88,6 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
         if not stop["busy"]:
             raise _Stop
 
-    signal.signal(signal.SIGTERM, on_term)
     if log_level < logging.WARNING:  # -v: the per-document lines come from here
         logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr, force=True)
     warm_up()  # a no-op when forked from the warmed-up server
@@ -120,6 +119,7 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
             raise _Stop
         return True
 
+    signal.signal(signal.SIGTERM, on_term)  # here, where _Stop is caught (before: SIGTERM just ends it)
     try:
         _work(tasks, state, max_tasks, hang, chunk_size, stop, send, write, buffer, local, outcome_of)
     except _Stop:

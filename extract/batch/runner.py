@@ -177,7 +177,6 @@ def _job(path: str, source: str, pipe_timeout: float, known: str = "") -> tuple[
         mode = os.stat(path).st_mode if "://" not in path else stat.S_IFREG
     except OSError:
         mode = stat.S_IFREG  # the worker says why it cannot be read
-    data = None
     refused = ""
     if stat.S_ISREG(mode):
         try:
