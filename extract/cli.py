@@ -1,15 +1,17 @@
 """Command line: `extract parse PATH... --out DIR` and `extract show FILE`.
 
 Exit status: 0 when every document parsed (ok or partial), 1 when some failed, 2 on a usage
-or configuration error (or when the dataset cannot be written), 3 (fetch, run) when no document
-failed but a site did not serve what it lists, 130 when interrupted (Ctrl-C; --resume carries on).
-One summary line goes to stderr at the end of every run.
+or configuration error (or when the dataset cannot be written, or another run is writing it),
+3 (fetch, run) when no document failed but a site did not serve what it lists, 130 when
+interrupted (Ctrl-C or SIGTERM; --resume carries on). One summary line goes to stderr at the end
+of every run.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import signal
 import sys
 import unicodedata
 from pathlib import Path
@@ -23,9 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="extract", description=__doc__.split("\n")[0])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens to each document")
+    # -v after the subcommand too (`extract parse -v …`); SUPPRESS keeps a -v given before it
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log what happens to each document")
     sub = p.add_subparsers(dest="command", required=True)
 
-    parse = sub.add_parser("parse", help="parse files and folders (recursively) into a dataset")
+    parse = sub.add_parser("parse", parents=[verbose], help="parse files and folders (recursively) into a dataset")
     parse.add_argument("paths", nargs="+", help="report files or folders")
     parse.add_argument("--out", default="output", help="dataset folder (default: output)")
     parse.add_argument("--format", default="both", choices=["csv", "parquet", "both"],
@@ -40,17 +46,23 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--doc-timeout", type=float, default=120.0,
                        help="seconds one document may take before it is killed (default: 120)")
     parse.add_argument("--doc-memory", type=int, default=2048,
-                       help="MiB a worker may use on one document before it is killed (default: 2048)")
+                       help="MiB of resident memory (RSS) a worker may reach on one document before it is "
+                            "killed: its whole RSS, the loaded pipeline included (a few hundred MiB at rest; "
+                            "a value below that is refused); 0: no limit (default: 2048)")
     parse.add_argument("--resume", action="store_true",
-                       help="skip documents whose report_id is already in the dataset")
+                       help="skip documents already in the dataset, but parse again those that failed for "
+                            "the environment or a limit (reports.failure)")
+    parse.add_argument("--retry-failed", action="store_true",
+                       help="as --resume, and parse again every failed document, of any failure kind")
     parse.add_argument("--no-panel", action="store_true",
                        help="do not rebuild the archive (agencies, panel, coverage, panel_checks) at the end")
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
-        cmd = sub.add_parser(name, help=text, description=f"{text}. Exit status: 0 all fine, 1 documents "
+        cmd = sub.add_parser(name, parents=[verbose], help=text,
+                             description=f"{text}. Exit status: 0 all fine, 1 documents "
                              "failed to parse (run), 3 only site errors (URLs not served, sources not "
-                             "crawled to the end), 2 configuration error.")
+                             "crawled to the end), 2 configuration error, 130 interrupted.")
         cmd.add_argument("--config", required=True, help="the TOML configuration file")
         cmd.add_argument("--quiet", action="store_true", help="no progress bar")
         if name == "run":
@@ -71,27 +83,43 @@ def _parser() -> argparse.ArgumentParser:
     page.add_argument("out", help="the dataset folder")
     page.add_argument("--html", help="the page to write (default: OUT/report.html)")
 
-    show = sub.add_parser("show", help="print what the parser saw in one document, and why")
+    show = sub.add_parser("show", parents=[verbose], help="print what the parser saw in one document, and why")
     show.add_argument("file")
-    show.add_argument("--all-cells", action="store_true", help="list every matched cell (default: all)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from .console import quiet_on_broken_pipe
 
-    if args.command == "parse":
-        return _parse(args)
-    if args.command in ("fetch", "run"):
-        return _nightly(args)
+    if args.command == "show":
+        return quiet_on_broken_pipe(lambda: _show(args))  # `extract show FILE | head` ends quietly
     if args.command == "panel":
         return _panel(args)
     if args.command == "report":
         return _report_page(args)
-    return quiet_on_broken_pipe(lambda: _show(args))  # `extract show FILE | head` ends quietly
+    # SIGTERM (systemd, kill) stops a run as Ctrl-C does: what was parsed is written first.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _parse(args) if args.command == "parse" else _nightly(args)
+    except KeyboardInterrupt:  # outside the phases that say more (fetching, starting)
+        print(f"\nextract: interrupted; {_AGAIN[args.command]}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+_AGAIN = {"parse": "run the same command with --resume to parse the rest",
+          "fetch": "run it again: what was stored is kept", "run": "run it again: what was stored is kept"}
+
+
+def _print_failures(failures: list[tuple[str, str]], say=None) -> None:
+    say = say or (lambda line: print(line, file=sys.stderr))
+    for source, error in failures[:20]:
+        say(f"failed: {source}: {error}")
+    if len(failures) > 20:
+        say(f"… and {len(failures) - 20} more failed (see reports.status)")
 
 
 def _nightly(args) -> int:
@@ -118,15 +146,21 @@ def _nightly(args) -> int:
         say(fetched.line())
     parsed = None
     if args.command == "run":
+        from .batch.local import EngineError
+        from .batch.runner import Interrupted
         from .dataset import DatasetError
 
         try:
             parsed = parse_new(config, args.workers, progress=not args.quiet and sys.stderr.isatty(),
                                reparse=args.reparse, echo=say)
-        except DatasetError as exc:  # the dataset cannot be written (a full disk): the fetch is kept
+        except (EngineError, DatasetError) as exc:  # a full disk, another run writing: the fetch is kept
             say(f"extract: {exc}")
             return EXIT_USAGE
-        _say_failures(parsed, say)
+        except Interrupted as exc:
+            say(f"\nextract: interrupted after {exc.summary.documents} documents were written to {config.out}; "
+                f"{_AGAIN['run']}")
+            return EXIT_INTERRUPTED
+        _print_failures(parsed.failures, say)
         archive = None if args.no_panel else _archive(config.out)
         say(parsed.line() + (f"; {archive.line()}" if archive else ""))
     record = write_run_record(config.out, args.command, fetched, parsed)
@@ -134,14 +168,6 @@ def _nightly(args) -> int:
     if parsed is not None and parsed.failed:
         return EXIT_FAILED
     return EXIT_SITE_ERRORS if fetched.site_errors else EXIT_OK
-
-
-def _say_failures(summary, say) -> None:
-    # The lines `_parse` prints for the documents that failed.
-    for source, error in summary.failures[:20]:
-        say(f"failed: {source}: {error}")
-    if len(summary.failures) > 20:
-        say(f"… and {len(summary.failures) - 20} more failed (see reports.status)")
 
 
 def _parse(args) -> int:
@@ -168,7 +194,7 @@ def _parse(args) -> int:
     settings = RunSettings(out=Path(args.out), format=args.format, workers=args.workers,
                            progress=not args.quiet and sys.stderr.isatty(), engine=args.engine,
                            scheduler=args.scheduler, doc_timeout=args.doc_timeout,
-                           doc_memory_mb=args.doc_memory, resume=args.resume)
+                           doc_memory_mb=args.doc_memory, resume=args.resume, retry_failed=args.retry_failed)
     try:
         summary = run(args.paths, settings)
     except (FileNotFoundError, EngineError, DatasetError) as exc:
@@ -178,10 +204,7 @@ def _parse(args) -> int:
         print(f"\nextract: interrupted after {exc.summary.documents} documents were written to {args.out}; "
               "run the same command with --resume to parse the rest", file=sys.stderr)
         return EXIT_INTERRUPTED
-    for source, error in summary.failures[:20]:
-        print(f"failed: {source}: {error}", file=sys.stderr)
-    if len(summary.failures) > 20:
-        print(f"… and {len(summary.failures) - 20} more failed (see reports.status)", file=sys.stderr)
+    _print_failures(summary.failures)
     archive = None if args.no_panel else _archive(settings.out, args.format)
     print(summary.line() + (f"; {archive.line()}" if archive else ""), file=sys.stderr)
     if archive is False:

@@ -23,6 +23,10 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                                "a report on 2008-2018, whose statistics table, if printed, fills legacy_statistics)"),
         ("status", "string", "ok (all expected tables found), partial, failed"),
         ("error", "string", "why the document failed or is partial; empty when ok"),
+        ("failure", "string", "what a failure is owed to, empty unless failed: document (its bytes: "
+                              "parsing it again gives the same), environment (a tool or the file missing "
+                              "or unreadable here), limit (a time or memory limit, a worker process lost). "
+                              "--resume and `extract run` parse environment and limit failures again"),
         ("n_cells", "integer", "cells written to cells"),
         ("n_checks_failed", "integer", "identities in checks that fail"),
         ("parser_version", "string", "version of the tool that produced the row"),

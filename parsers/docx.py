@@ -15,7 +15,7 @@ import logging
 import re
 import zipfile
 
-from .errors import CorruptDocument, EncryptedDocument
+from .errors import CorruptDocument, DocumentTooLarge, EncryptedDocument
 from .model import Block, Cell, Document, Heading, Paragraph, Table
 from .pdf import fix_text, join_pieces
 
@@ -298,6 +298,18 @@ class _Reader:
         return out
 
 
+MAX_PART_MB = 200  # a part's XML, expanded; parsed as a tree it takes several times that
+
+
+def _refuse_large_parts(z: zipfile.ZipFile, name: str) -> None:
+    """Refuse a package whose XML part would expand past MAX_PART_MB, by the size its zip
+    directory declares, before anything is read (zipfile never gives more than the declared size)."""
+    for info in z.infolist():
+        if info.filename.endswith(".xml") and info.file_size > MAX_PART_MB << 20:
+            raise DocumentTooLarge(f"{info.filename} expands to {info.file_size / 2**20:,.0f} MiB, over the "
+                                   f"{MAX_PART_MB} MiB a DOCX part may take", source=name)
+
+
 def read_docx(data: bytes, name: str = "") -> Document:
     """Read a DOCX's bytes. Raises CorruptDocument (or EncryptedDocument) when it cannot be opened."""
     import docx
@@ -309,8 +321,9 @@ def read_docx(data: bytes, name: str = "") -> Document:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             if "word/document.xml" not in z.namelist():
                 raise CorruptDocument("not a Word document: the package has no word/document.xml", source=name)
+            _refuse_large_parts(z, name)
         document = docx.Document(io.BytesIO(data))
-    except CorruptDocument:
+    except (CorruptDocument, DocumentTooLarge):
         raise
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise CorruptDocument(f"damaged DOCX: {type(exc).__name__}: {exc}", source=name) from None

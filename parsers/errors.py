@@ -49,3 +49,7 @@ class ConversionError(ParseError):
 
 class MissingTool(ParseError):
     reason = "a tool needed to read this format is not installed"
+
+
+class DocumentTooLarge(ParseError):
+    reason = "document too large to read"

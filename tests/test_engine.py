@@ -14,7 +14,7 @@ import pytest
 
 from conftest import DOCS
 from extract.dataset import existing_ids
-from extract.batch.local import HANG_MARKER
+from extract.batch.local import GROW_MARKER, HANG_MARKER
 from extract.batch.runner import RunSettings, run
 from make_variants import make, make_bad
 
@@ -140,11 +140,21 @@ def test_memory_limit_kills_the_worker(docs, tmp_path, monkeypatch):
     """The limit is checked while a document runs (every 0.2 s): a long one above it is killed."""
     src = tmp_path / "src"
     src.mkdir()
-    (src / "hangs.txt").write_bytes(b"GIOAR " + HANG_MARKER)
+    (src / "hangs.txt").write_bytes(b"GIOAR " + HANG_MARKER + GROW_MARKER)
     monkeypatch.setenv("GIOAR_TEST_HANG", "1")
-    summary = parse(src, tmp_path / "out", workers=1, doc_memory_mb=1, doc_timeout=60)
-    assert summary.failures == [(str(src / "hangs.txt"), "memory limit of 1 MiB exceeded; document skipped")]
+    summary = parse(src, tmp_path / "out", workers=1, doc_memory_mb=450, doc_timeout=60)
+    assert summary.failures == [(str(src / "hangs.txt"), "memory limit of 450 MiB exceeded; document skipped")]
     assert summary.seconds < 30
+    assert pd.read_parquet(tmp_path / "out" / "reports.parquet")["failure"].tolist() == ["limit"]
+
+
+def test_a_memory_limit_below_a_resting_worker_is_refused(docs, tmp_path):
+    """--doc-memory counts the worker's whole RSS: 1 MiB would kill every worker before its
+    first document, so the run stops at once and says why."""
+    from extract.batch.local import EngineError
+
+    with pytest.raises(EngineError, match=r"--doc-memory 1 MiB is below what a worker holds at rest \(\d+ MiB"):
+        parse(docs, tmp_path / "out", workers=1, doc_memory_mb=1)
 
 
 def test_workers_that_cannot_start_stop_the_run_with_advice(docs, tmp_path):

@@ -19,13 +19,14 @@ from typing import Callable, Iterable, Iterator
 
 from ..dataset import outcome_of, writable_chunk
 from .jobs import Job, failed_report, parse_job
-from .local import start_server
+from .local import EngineError, start_server
 
 log = logging.getLogger(__name__)
 SERVER_MODULES = ("distributed",)  # what a LocalCluster's worker processes import besides the pipeline
 TASK_SECONDS = 0.5  # work per task, once the first tasks have shown how long a document takes
 FIRST_TASK_DOCS = 10
 MAX_TASK_DOCS = 500  # a lost task costs its documents
+CONNECT_SECONDS = 10  # a scheduler that does not answer in this time is unreachable
 
 
 def _parse(jobs: list[Job]) -> tuple[list, list, float]:
@@ -33,6 +34,16 @@ def _parse(jobs: list[Job]) -> tuple[list, list, float]:
     start = time.perf_counter()
     tables, outcomes = writable_chunk([outcome_of(parse_job(job)) for job in jobs])
     return [o.written() for o in outcomes], tables, time.perf_counter() - start
+
+
+def _log_to_stderr(level: int) -> None:
+    """On a worker: log as the command line does (its per-document lines, with -v)."""
+    import sys
+
+    from .local import LOG_FORMAT
+
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
@@ -44,12 +55,15 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise RuntimeError("the dask engine needs dask.distributed: pip install 'gioar-extract[dask]'") from None
+        raise EngineError("the dask engine needs dask.distributed: pip install 'gioar-extract[dask]'") from None
     cluster = None
     if not log.isEnabledFor(logging.INFO):
         logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO chatter only with -v
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_SECONDS)
+        except (OSError, ValueError) as exc:  # refused, unreachable, timed out; a malformed address
+            raise EngineError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     else:
         import dask
 
@@ -66,6 +80,9 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
         from ..report import warm_up
 
         client.run(warm_up)  # jieba, schema, OpenCC, cpca: once per worker, before any document
+        level = logging.getLogger().getEffectiveLevel()
+        if level < logging.WARNING:  # -v: the per-document lines come from the workers
+            client.run(_log_to_stderr, level)
         n_workers = len(client.scheduler_info().get("workers", {})) or workers
         pending = iter(jobs)
         futures = {}

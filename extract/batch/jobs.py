@@ -5,6 +5,8 @@ dataset."""
 from __future__ import annotations
 
 import logging
+import os
+import select
 import traceback
 from dataclasses import dataclass
 
@@ -24,6 +26,8 @@ class Job:
     supersedes: str = ""
     redirected_to: str = ""  # the URL a fetched document was finally served from, when redirected
     again: bool = False  # parsed before by a worker that was lost: written as soon as parsed
+    data: bytes | None = None  # bytes the parent read already (a pipe can be read only once)
+    refused: str = ""  # why the file is not read at all (not a regular file): its failed report
 
 
 
@@ -46,26 +50,60 @@ def parse_path(path: str, source: str | None = None) -> Report:
     try:
         data = read_bytes(path)
     except OSError as exc:
-        return Report(report_id="", source=source, error=f"cannot read file: {exc.strerror or exc}")
+        return Report(report_id="", source=source, error=f"cannot read file: {exc.strerror or exc}",
+                      failure="environment")
+    return parse_data(data, source, path)
+
+
+def parse_data(data: bytes, source: str, path: str = "") -> Report:
+    """parse_bytes, with an unexpected error as a failed report (the batch goes on)."""
     try:
         return parse_bytes(data, source=source)
     except Exception as exc:  # a bug must cost one document, not the batch
         log.debug("internal error on %s\n%s", path, traceback.format_exc())
         return Report(report_id=report_id_of(data), source=source,
-                      error=f"internal error: {type(exc).__name__}: {exc}")
+                      error=f"internal error: {type(exc).__name__}: {exc}", failure="document")
 
 
 def parse_job(job) -> Report:
     """Parse an engine.Job: the report, with the run's knowledge of the document added."""
-    report = parse_path(job.path, job.source)
+    if job.refused:
+        report = Report(report_id=job.report_id, source=job.source, error=job.refused, failure="document")
+    elif job.data is not None:
+        report = parse_data(job.data, job.source, job.path)
+    else:
+        report = parse_path(job.path, job.source)
     report.report_id = report.report_id or job.report_id
     report.supersedes = job.supersedes
     report.redirected_to = job.redirected_to
+    log.info("%s: %s%s, %d cells%s", job.source, report.status, f" ({report.template})" if report.format else "",
+             report.n_cells, f": {report.error[:200]}" if report.error else "")
     return report
 
 
 
-def failed_report(job: Job, reason: str) -> Report:
+def failed_report(job: Job, reason: str, failure: str = "limit") -> Report:
     """The failed report of a job that could not be parsed (its worker was lost, a limit hit)."""
     return Report(report_id=job.report_id, source=job.source, error=reason, supersedes=job.supersedes,
-                  redirected_to=job.redirected_to)
+                  redirected_to=job.redirected_to, failure=failure)
+
+
+def read_pipe(path: str, timeout: float) -> bytes:
+    """All the bytes of a pipe (`<(cat report.pdf)` names one as /dev/fd/N), or TimeoutError when
+    it gives nothing for `timeout` seconds: a pipe is read once, never waited on for ever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], timeout)
+            if not ready:
+                raise TimeoutError(f"nothing came through the pipe for {timeout:g}s")
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)

@@ -27,6 +27,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -47,7 +48,12 @@ MAX_ATTEMPTS = 3  # a document running, unblamed, when its worker was lost this 
 MAX_REQUEUES = 6  # a document queued again this often (its workers lost for others) fails
 STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
-PRELOAD = ["extract.batch.jobs", "extract.batch._preload"]
+GROW_MARKER, GROW_MB = b"GIOAR-TEST-GROW", 600  # … and holding this too, first takes 600 MiB
+PRELOAD = ["extract.batch._no_sigint", "extract.batch.jobs", "extract.batch._preload"]
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"  # the command line's, in the workers too
+STOPPED_EXIT = 128 + signal.SIGTERM  # a worker that ended on SIGTERM, having written what it held
+STOP_SECONDS = 15.0  # after Ctrl-C or SIGTERM, how long workers get to write what they hold
+OUTSIDE_SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # the OOM killer, an admin
 
 
 class EngineError(RuntimeError):
@@ -58,38 +64,86 @@ class EngineError(RuntimeError):
 PARSED, WRITING = 0, 1
 
 
+class _Stop(BaseException):
+    """SIGTERM in a worker (the parent stopping the run, or systemd): stop parsing, write what is
+    held. A BaseException, so that the pipeline's `except Exception` does not take it for a
+    document's error."""
+
+
 def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang: bool,
-            out: str, prefix: str, chunk_size: int) -> None:
+            out: str, prefix: str, chunk_size: int, log_level: int = logging.WARNING) -> None:
     """Parse the jobs it is sent (lists; None: no more) until none are left or `max_tasks` are
     done. Counts parsed documents in `state` (shared memory), writes them in chunks of
     `chunk_size` (or CHUNK_SECONDS of work) and sends ("written", chunks so far, the chunk's
-    outcomes without rows) for each; ("fatal", why) when the dataset cannot be written."""
+    outcomes without rows) for each; ("fatal", why) when the dataset cannot be written. On
+    SIGTERM it drops the document it is parsing, writes the ones it holds, and ends."""
     from ..dataset import PartWriter, outcome_of
     from ..report import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    stop = {"asked": False, "busy": False}  # busy: writing or sending, not to be cut short
+
+    def on_term(signum, frame) -> None:
+        stop["asked"] = True
+        if not stop["busy"]:
+            raise _Stop
+
+    if log_level < logging.WARNING:  # -v: the per-document lines come from here
+        logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr, force=True)
     warm_up()  # a no-op when forked from the warmed-up server
     parts = PartWriter(Path(out), prefix)
     buffer, local = [], deque()
-    asked = last = False
-    n = 0
-    since = 0.0
+
+    def send(message) -> None:
+        stop["busy"] = True
+        try:
+            results.send(message)
+        finally:
+            stop["busy"] = False
 
     def write() -> bool:
+        stop["busy"] = True  # a chunk written is confirmed before a SIGTERM is taken
         state[WRITING] = 1
         try:
             written = parts.write(buffer)
+            results.send(("written", parts.chunks, [o.written() for o in written]))
         except OSError as exc:
+            buffer.clear()
             results.send(("fatal", f"cannot write the dataset in {out}: {exc}"))
             return False
-        results.send(("written", parts.chunks, [o.written() for o in written]))
+        finally:
+            stop["busy"] = False
         buffer.clear()
         state[WRITING] = 0
+        if stop["asked"]:
+            raise _Stop
         return True
 
-    while n < max_tasks:
+    signal.signal(signal.SIGTERM, on_term)  # here, where _Stop is caught (before: SIGTERM just ends it)
+    try:
+        _work(tasks, state, max_tasks, hang, chunk_size, stop, send, write, buffer, local, outcome_of)
+    except _Stop:
+        pass
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent is gone (killed): nobody to confirm a chunk to, so none is written
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping already: what it holds is written now
+    if buffer:
+        try:
+            write()
+        except _Stop:
+            pass
+    if stop["asked"]:
+        sys.exit(STOPPED_EXIT)  # not a clean end: the parent queues what it did not confirm
+
+
+def _work(tasks, state, max_tasks, hang, chunk_size, stop, send, write, buffer, local, outcome_of) -> None:
+    """The worker's loop (see _worker)."""
+    asked = last = False
+    n = 0
+    since = 0.0
+    while n < max_tasks and not stop["asked"]:
         if not last and not asked and len(local) <= LOW_WATER:
-            results.send(("more", None))
+            send(("more", None))
             asked = True
         try:
             while not last and (not local or tasks.poll()):
@@ -114,18 +168,18 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
         # Documents parsed again after a lost worker are written at once: they were lost once.
         again = job.again and not (local and local[0].again)
         if (len(buffer) >= chunk_size or again or time.monotonic() - since > CHUNK_SECONDS) and not write():
-            return
-    if buffer:
-        write()
+            raise _Stop  # the dataset cannot be written: the parent was told
 
 
 def _hang_if_marked(path: str) -> None:
     try:
         with open(path, "rb") as fh:
-            if HANG_MARKER in fh.read():
-                time.sleep(3600)
+            data = fh.read()
     except OSError:
-        pass
+        return
+    if HANG_MARKER in data:
+        held = b"x" * (GROW_MB << 20) if GROW_MARKER in data else b""  # noqa: F841 - resident until killed
+        time.sleep(3600)
 
 
 def _rss_mb(pid: int) -> float:
@@ -148,7 +202,8 @@ class _Worker:
         hang = os.environ.get("GIOAR_TEST_HANG") == "1"
         self.proc = ctx.Process(target=_worker, daemon=True,
                                 args=(task_r, result_w, self.state, settings.max_tasks, hang,
-                                      str(settings.out), prefix, settings.chunk_size))
+                                      str(settings.out), prefix, settings.chunk_size,
+                                      logging.getLogger().getEffectiveLevel()))
         self.proc.start()
         task_r.close()
         result_w.close()
@@ -240,10 +295,19 @@ def start_server(extra: tuple[str, ...] = ()) -> None:
     forkserver.ensure_running()
 
 
-def failed(job: Job, reason: str):
+def failed(job: Job, reason: str, failure: str = "limit"):
     from ..dataset import outcome_of
 
-    return outcome_of(failed_report(job, reason))
+    return outcome_of(failed_report(job, reason, failure))
+
+
+def _check_resting_size(pid: int, limit_mb: int) -> None:
+    """--doc-memory is a limit on a worker's whole resident memory: one below what a worker holds
+    before its first document would kill every worker at once."""
+    rest = _rss_mb(pid)
+    if rest >= limit_mb:
+        raise EngineError(f"--doc-memory {limit_mb} MiB is below what a worker holds at rest ({rest:.0f} MiB: "
+                          f"the limit counts its whole resident memory); give at least {int(rest * 2)}")
 
 
 def parse_local(jobs: Iterable[Job], settings, run: str,
@@ -262,6 +326,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     serial = count()
     attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
     requeues: dict[str, int] = {}  # times a document was queued again
+    signalled: set[str] = set()  # documents whose worker was killed from outside while parsing them
     workers: list[_Worker] = []
     failed_starts = 0  # workers in a row lost before their first job
 
@@ -276,6 +341,8 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
             if kind == "more":
                 if not answer:
                     continue
+                if w.sent == 0 and settings.doc_memory_mb:
+                    _check_resting_size(w.proc.pid, settings.doc_memory_mb)
                 batch = queue.take(w.batch_size()) if w.sent < w.max_tasks else []
                 w.give(batch or None)
             elif kind == "fatal":
@@ -294,10 +361,13 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         if (n, writing) != (w.parsed, w.writing):
             w.parsed, w.writing, w.since = n, writing, now
 
-    def lost(w: _Worker, reason: str, seen: tuple[int, int] | None = None) -> Iterator:
+    def lost(w: _Worker, reason: str, seen: tuple[int, int] | None = None, failure: str = "limit",
+             outside: bool = False) -> Iterator:
         """A worker killed (for a limit, after the parent `seen` its state) or dead: what it
-        confirmed stays; its running document fails; the documents it parsed but did not write,
-        and those it had not started, are queued again."""
+        confirmed stays; its running document fails (`failure` says of what kind), but for the
+        first time a worker running it is killed from outside (the OOM killer): then it is
+        parsed again; the documents it parsed but did not write, and those it had not started,
+        are queued again."""
         nonlocal failed_starts
         w.proc.kill()
         w.proc.join()
@@ -323,6 +393,10 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         i = w.running()
         culprit = w.jobs[i] if i is not None and not moved else None
         unblamed = w.jobs[i] if i is not None and moved else None
+        if culprit is not None and outside and culprit.report_id not in signalled:
+            signalled.add(culprit.report_id)  # once: a document that is killed again fails
+            log.warning("%s: %s; parsing it once more", culprit.source, reason)
+            unblamed, culprit = culprit, None
         for job in w.jobs:
             if job is culprit:
                 continue
@@ -338,13 +412,38 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         if culprit is not None:
             log.warning("%s: %s", culprit.source, reason)
             progress(1)
-            yield failed(culprit, reason)
+            again = " (its second try: a worker parsing it was killed from outside)" \
+                if culprit.report_id in signalled else ""
+            yield failed(culprit, reason + again, failure)
         start()
 
-    for _ in range(max(1, settings.workers)):
-        start()  # each asks for jobs as it starts
+    def wind_down() -> Iterator:
+        """Ctrl-C or SIGTERM: every worker drops the document it is parsing, writes the ones it
+        holds and ends; their confirmed outcomes are yielded. Who is not done in STOP_SECONDS is
+        killed (by the caller's `finally`)."""
+        for w in workers:
+            w.proc.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        while workers and time.monotonic() < deadline:
+            wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK)
+            for w in list(workers):
+                try:
+                    yield from receive(w, answer=False)
+                except (EOFError, OSError):
+                    pass
+                if not w.proc.is_alive():
+                    try:
+                        yield from receive(w, answer=False)
+                    except (EOFError, OSError):
+                        pass
+                    workers.remove(w)
+                    w.stop()
+                    remove_parts(settings.out, w.prefix, w.chunks)
+
     last_look = 0.0
     try:
+        for _ in range(max(1, settings.workers)):
+            start()  # each asks for jobs as it starts
         while workers:
             ready = set(wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK))
             for w in list(workers):
@@ -363,7 +462,12 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                         start()
                     else:
                         w.proc.join(timeout=1)
-                        yield from lost(w, f"worker process died (exit code {w.proc.exitcode})")
+                        code = w.proc.exitcode or 0
+                        code = -signal.SIGTERM if code == STOPPED_EXIT else code
+                        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                        outside = -code in OUTSIDE_SIGNALS
+                        yield from lost(w, f"worker process died ({how})", outside=outside,
+                                        failure="limit" if outside else "document")
             now = time.monotonic()
             if now - last_look < TICK:
                 continue
@@ -378,6 +482,9 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                 elif settings.doc_memory_mb and _rss_mb(w.proc.pid) > settings.doc_memory_mb:
                     yield from lost(w, f"memory limit of {settings.doc_memory_mb} MiB exceeded; document skipped",
                                     seen)
+    except KeyboardInterrupt:
+        yield from wind_down()
+        raise
     finally:
         for w in workers:  # interrupted, or an error: what they did not confirm is removed
             w.stop(kill=True)

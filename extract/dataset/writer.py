@@ -11,7 +11,9 @@ and `metrics` keep `year` as an ordinary column, so they are not partitioned. pa
 Every part is written to a temporary name and renamed into place, so a reader never sees half a
 file and a run killed half-way leaves whole parts behind (`--resume` carries on from them). A
 document parsed again replaces its old rows: when the run closes, older parts that hold a
-re-parsed report are rewritten without it.
+re-parsed report are rewritten without it, and whatever an interrupted run left half-done is
+put right when the next run opens the dataset (`repair`). One run writes a dataset at a time
+(`lock`).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -32,6 +35,8 @@ import pyarrow.parquet as pq
 from .. import __version__
 from ..contract import METRICS_CELL, METRICS_FIXED, TABLES
 from ..report import Report, load_schema
+from .lock import DatasetLock, DatasetLocked
+from .repair import keep_one_copy, upgrade_parts
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,36 @@ def existing_ids(out: Path) -> set[str]:
         ids.update(pd.read_csv(out / "reports.csv", encoding="utf-8-sig", usecols=["report_id"],
                                dtype=str)["report_id"])
     return ids
+
+
+# Failure kinds (extract.contract) parsed again: by --resume and `extract run`, and by
+# --retry-failed. "" is a failed row written before failures had a kind.
+RETRY_ON_RESUME = frozenset({"environment", "limit", ""})
+RETRY_ALL = RETRY_ON_RESUME | {"document"}
+
+
+def _states(out: Path) -> Iterator[tuple[str, bool]]:
+    """(report_id, failure kind) for each report in the Parquet parts of `out`: None for a report
+    that is not failed, "" for a failed one written before failures had a kind."""
+    for part in _parts(Path(out) / "reports.parquet"):
+        names = pq.read_schema(part).names
+        table = pq.read_table(part, columns=[c for c in ("report_id", "status", "failure") if c in names])
+        failure = table.column("failure").to_pylist() if "failure" in names else [""] * table.num_rows
+        for rid, status, kind in zip(table.column("report_id").to_pylist(), table.column("status").to_pylist(),
+                                     failure):
+            yield rid, ((kind or "") if status == "failed" else None)
+
+
+def settled_ids(out: Path, retry: frozenset[str] = RETRY_ON_RESUME) -> set[str]:
+    """report_ids the dataset in `out` holds, but for failed reports whose failure kind is in
+    `retry`: what a resumed run need not parse again. Read from the Parquet parts, which a
+    DatasetWriter has made of a CSV-only dataset when it opened it."""
+    return {rid for rid, kind in _states(out) if kind is None or kind not in retry}
+
+
+def retryable_ids(out: Path, retry: frozenset[str] = RETRY_ON_RESUME) -> set[str]:
+    """report_ids of the failed reports in `out` whose failure kind is in `retry`."""
+    return {rid for rid, kind in _states(out) if kind is not None and kind in retry}
 
 
 @dataclass
@@ -219,9 +254,21 @@ class DatasetWriter:
             probe.unlink()
         except OSError as exc:
             raise DatasetError(f"cannot write the dataset in {self.out}: {exc.strerror or exc}") from None
+        self._lock = DatasetLock(self.out)
+        try:
+            self._lock.acquire()
+        except DatasetLocked as exc:
+            raise DatasetError(str(exc)) from None
         self.run = uuid.uuid4().hex[:12]  # local workers write parts prefixed with it too
-        self._import_csv()  # a dataset so far kept as CSV only keeps its rows, whatever --format now
-        self.before = {name: set(_parts(self.out / f"{name}.parquet")) for name in ALL_TABLES}
+        self.had_parquet = bool(_parts(self.out / "reports.parquet"))  # before this run
+        try:
+            remove_leftovers(self.out)
+            self._import_csv()  # a dataset so far kept as CSV only keeps its rows, whatever --format now
+            keep_one_copy(self.out)  # whatever an earlier run left half-done (before any part is rewritten)
+            upgrade_parts(self.out)
+        except BaseException:
+            self._lock.release()
+            raise
         self._parts = PartWriter(self.out, f"{self.run}-p")
         self._buffer: list[Outcome] = []
         self._tables: list[tuple[str, str, pa.Table]] = []
@@ -259,13 +306,27 @@ class DatasetWriter:
     def abandon(self) -> None:
         """The run was interrupted: write what this process holds, leave CSV and datapackage.json
         as they were. Parts already written stay; `--resume` carries on from them."""
-        self.flush()
-        remove_leftovers(self.out)
+        try:
+            self.flush()
+            remove_leftovers(self.out)
+            keep_one_copy(self.out)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Let other runs write the dataset (after close or abandon, or when a run fails)."""
+        self._lock.release()
 
     def close(self) -> None:
+        try:
+            self._finish()
+        finally:
+            self.release()
+
+    def _finish(self) -> None:
         self.flush()
         remove_leftovers(self.out)
-        self._drop_replaced()
+        keep_one_copy(self.out)  # a report parsed again replaces its old rows: before the versions settle
         from .versions import settle_versions
 
         settle_versions(self.out, self.run)
@@ -274,6 +335,9 @@ class DatasetWriter:
 
             self.csv_seconds = write_csv_files(self.out)
         if self.fmt == "csv":
+            if self.had_parquet:  # a switch of format: the Parquet tables go, and we say so
+                log.warning("%s: --format csv keeps the dataset as CSV only: the Parquet tables were "
+                            "removed (their rows are in the CSV files)", self.out)
             for name in ALL_TABLES:
                 shutil.rmtree(self.out / f"{name}.parquet", ignore_errors=True)
         stale = [f"{name}.csv" for name in ALL_TABLES if self.fmt == "parquet" and (self.out / f"{name}.csv").exists()]
@@ -289,20 +353,30 @@ class DatasetWriter:
         os.replace(tmp, self.out / "datapackage.json")
 
     def _import_csv(self) -> None:
-        """A CSV-only dataset keeps its rows: they become parts for this run, and CSV (and/or
-        Parquet, as --format says) again at the end."""
+        """A CSV-only dataset keeps its rows: they become parts for this run (cells, sections
+        and checks under their report's `year=` folder, as this run's own parts are), and CSV
+        (and/or Parquet, as --format says) again at the end. The reports part is written last,
+        as for any chunk: an import cut short is removed and done again by the next run."""
         from .csv_export import csv_files  # (it builds on this module)
 
-        for name in ALL_TABLES:
+        if not (self.out / "reports.csv").is_file() or _parts(self.out / "reports.parquet"):
+            return
+        years = pd.read_csv(self.out / "reports.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False,
+                            usecols=lambda c: c in ("report_id", "year"))
+        year_of = dict(zip(years["report_id"], years.get("year", pd.Series([""] * len(years)))))
+        rows = 0
+        for name in WRITE_ORDER:
             folder = self.out / f"{name}.parquet"
-            if _parts(folder):
+            files = csv_files(self.out, name)  # one file, or one per year for a large table
+            if not files:
                 continue
             schema = _schema(name)
             types = {f.name: ("string" if pa.types.is_string(f.type) else "boolean" if pa.types.is_boolean(f.type)
                               else "Int64" if pa.types.is_integer(f.type) else "float64") for f in schema}
-            chunks = (chunk for csv in csv_files(self.out, name) for chunk in
+            chunks = (chunk for csv in files for chunk in
                       pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False, chunksize=100_000))
             for i, chunk in enumerate(chunks):
+                rows += len(chunk)
                 for col, t in types.items():
                     if col not in chunk:
                         chunk[col] = ""
@@ -310,22 +384,21 @@ class DatasetWriter:
                         chunk[col] = chunk[col].str.lower().map({"true": True, "false": False}).astype(t)
                     elif t != "string":
                         chunk[col] = pd.to_numeric(chunk[col].replace("", None), errors="coerce").astype(t)
-                chunk = chunk[schema.names]
-                _atomic_write(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False),
-                              folder / f"part-csv-{i:05d}.parquet")
-
-    def _drop_replaced(self) -> None:
-        """Rows of reports parsed again in this run are removed from the parts written before it.
-        This run's report_ids are read back from its own reports parts, not kept in memory."""
-        if not any(self.before.values()):
-            return
-        ids: set[str] = set()
-        for part in _parts(self.out / "reports.parquet"):
-            if part.name.startswith(f"part-{self.run}-"):  # this run's own parts
-                ids.update(pq.read_table(part, columns=["report_id"]).column(0).to_pylist())
-        if not ids:
-            return
-        drop_reports(ids, [part for name in ALL_TABLES for part in self.before[name]])
+                part = f"part-csv-{i:05d}.parquet"
+                if name not in PARTITIONED:
+                    _atomic_write(pa.Table.from_pandas(chunk[schema.names], schema=schema, preserve_index=False),
+                                  folder / part)
+                    continue
+                # "2020.0" (a float-typed CSV) and "2020" are one year; no year: the default partition
+                year = chunk["report_id"].map(year_of).fillna("")
+                year = pd.to_numeric(year.replace("", None), errors="coerce").astype("Int64")
+                year = year.astype("string").fillna(NO_YEAR)
+                for key, group in chunk.groupby(year, sort=True):
+                    _atomic_write(pa.Table.from_pandas(group[schema.names], schema=schema, preserve_index=False),
+                                  folder / f"year={key}" / part)
+        if self.fmt != "csv":  # a switch of format: say so (a CSV-only dataset does this every run)
+            log.warning("%s was kept as CSV only: its %d rows were imported into the Parquet tables, "
+                        "which --format %s writes from now on", self.out, rows, self.fmt)
 
 
 def drop_reports(ids: set[str], parts: list[Path]) -> None:
@@ -359,7 +432,10 @@ def _kept_resources(out: Path) -> list[dict]:
 
 def remove_leftovers(out: Path) -> None:
     """Temporary files of part writers (a worker killed while writing leaves one; so does a run
-    that was interrupted). One run writes a dataset at a time, so none of them is in use."""
+    that was interrupted), and those of the CSV files and datapackage.json a run killed while
+    writing them left. One run writes a dataset at a time (the lock), so none of them is in use."""
+    for f in Path(out).glob(".*.tmp-*"):
+        f.unlink(missing_ok=True)
     for name in ALL_TABLES:
         folder = Path(out) / f"{name}.parquet"
         if folder.is_dir():

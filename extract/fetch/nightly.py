@@ -93,14 +93,19 @@ def parse_new(config: Config, workers: int, progress: bool, reparse: bool = Fals
     report they supersede; returns the RunSummary. A new document whose parsed content repeats
     the one it supersedes is not added (the dataset writer drops it): the state remembers that."""
     from ..batch.runner import RunSettings, parse_documents
-    from ..dataset import existing_ids
+    from ..dataset import existing_ids, retryable_ids
+
+    from ..dataset import retryable_ids
 
     state, store = State(config.state), Store(config.store)
     try:
+        if not reparse:
+            # failed for a missing tool or a limit (extract.contract reports.failure): parsed again
+            state.mark_unparsed(retryable_ids(config.out))
         pending = state.in_dataset() if reparse else state.unparsed()
         supersedes = {sha: old for sha, _, old, _ in pending if old}
         redirected = {sha: final for sha, _, _, final in pending if final}
-        items = [(store.path(sha), url) for sha, url, _, _ in pending]
+        items = [(store.path(sha), url, sha) for sha, url, _, _ in pending]
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
         summary = parse_documents(items, settings, supersedes, redirected_to=redirected)
         held = existing_ids(config.out) if supersedes else set()

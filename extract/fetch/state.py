@@ -161,6 +161,11 @@ class State:
         with self.db:
             self.db.executemany("UPDATE documents SET same_as = ? WHERE sha256 = ?", [(r, s) for s, r in pairs])
 
+    def mark_unparsed(self, shas) -> None:
+        """Parse these again (documents whose failure was the environment's or a limit's)."""
+        with self.db:
+            self.db.executemany("UPDATE documents SET parsed = 0 WHERE sha256 = ?", [(s,) for s in shas])
+
     def mark_parsed(self, shas: list[str]) -> None:
         with self.db:
             self.db.executemany("UPDATE documents SET parsed = 1 WHERE sha256 = ?", [(s,) for s in shas])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import parsers
 from parsers import ParseError
+from parsers.errors import DocumentTimeout, MissingTool
 
 from .. import __version__
 from .checks import CheckResult, run_checks
@@ -44,6 +45,7 @@ class Report:
     template: str = "unknown"
     status: str = "failed"
     error: str = ""
+    failure: str = ""  # document, environment, limit (extract.contract); set for failed reports
     parser_version: str = __version__
     supersedes: str = ""
     redirected_to: str = ""
@@ -73,6 +75,7 @@ class Report:
         # Built field by field: dataclasses.asdict deep-copies and was most of a batch's parent time.
         rid = self.report_id
         row = {name: getattr(self, name) for name, _, _ in TABLES["reports"]}
+        row["failure"] = (self.failure or "document") if self.status == "failed" else ""
         cells = [{"report_id": rid, "table": c.table, "row": c.row, "col": c.col, "value": c.value, "raw": c.raw,
                   "row_label": c.row_label, "col_label": c.col_label, "unit": c.unit,
                   "flags": ",".join(dict.fromkeys(c.flags)), "page": c.page} for c in self.cells]
@@ -114,6 +117,7 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
         doc = parsers.read(data, name=source)
     except ParseError as exc:
         report.error = exc.message
+        report.failure = failure_kind(exc)
         return report
     report.format, report.encoding = doc.format, doc.encoding
     schema = load_schema()
@@ -163,7 +167,41 @@ def _judge(doc, title, sections, tables: dict[str, TableMatch], statistics: Stat
     missing = [k for k in (T2, T3, T4) if k not in found]
     if missing:
         problems.insert(len(doc.warnings), "tables not found: " + ", ".join(missing))
-    return template, ("partial" if problems else "ok"), "; ".join(problems)
+    return template, ("partial" if problems else "ok"), join_reasons(problems)
+
+
+MAX_ERROR_CHARS = 2000  # a 50 MB text once gave 11.9 MB of repeated reasons
+
+
+def join_reasons(reasons: list[str]) -> str:
+    """The `error` column: each reason once, in order, with how often it came up, and at most
+    MAX_ERROR_CHARS long."""
+    counts: dict[str, int] = {}
+    for r in reasons:
+        counts[r] = counts.get(r, 0) + 1
+    out, used = [], 0
+    for i, (reason, n) in enumerate(counts.items()):
+        text = reason if n == 1 else f"{reason} ({n:,} times)"
+        if used + len(text) > MAX_ERROR_CHARS:
+            if not out:  # one reason longer than the cap
+                out.append(text[:MAX_ERROR_CHARS] + "…")
+                i += 1
+            if i < len(counts):
+                out.append(f"… and {len(counts) - i:,} more reasons")
+            break
+        out.append(text)
+        used += len(text) + 2
+    return "; ".join(out)
+
+
+def failure_kind(exc: ParseError) -> str:
+    """A reader's error as a failure kind (extract.contract): a missing tool or a reader's own time
+    limit is not the document's fault, and parsing it again elsewhere or later may succeed."""
+    if isinstance(exc, MissingTool):
+        return "environment"
+    if isinstance(exc, DocumentTimeout):
+        return "limit"
+    return "document"
 
 
 def _legacy_status(doc, statistics: StatisticsMatch, statements: list[Statement]) -> tuple[str, str]:
