@@ -114,7 +114,7 @@ def test_extract_run_parses_environment_and_limit_failures_again_and_lists_failu
     with SiteServer(Site()) as server:
         cfg = tmp_path / "nightly.toml"
         cfg.write_text(config_text(server, tmp_path), encoding="utf-8")
-        assert main(["run", "--config", str(cfg), "--quiet", "--workers", "1"]) == 1  # the site's failures
+        assert main(["run", "--config", str(cfg), "--quiet", "--workers", "1"]) == 3  # the site's errors
         capsys.readouterr()
         out = tmp_path / "output"
         [part] = list((out / "reports.parquet").glob("*.parquet"))

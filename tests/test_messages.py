@@ -93,21 +93,21 @@ def test_a_docx_part_that_expands_past_the_limit_is_refused_before_it_is_read():
 
 
 def test_a_full_disk_or_ctrl_c_while_the_csv_files_are_written_is_one_line(tmp_path, monkeypatch, capsys):
-    from extract.dataset.writer import DatasetWriter
+    from extract.dataset import csv_export
 
-    def full(self, name):
+    def full(out):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(DatasetWriter, "_write_csv", full)
+    monkeypatch.setattr(csv_export, "write_csv_files", full)
     out = tmp_path / "out"
     assert main(["parse", str(TXT), "--out", str(out), "--quiet", "--workers", "1"]) == 2
     assert capsys.readouterr().err == f"extract: cannot write the dataset in {out}: No space left on device\n"
     assert not (out / ".lock").exists()
 
-    def ctrl_c(self, name):
+    def ctrl_c(out):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(DatasetWriter, "_write_csv", ctrl_c)
+    monkeypatch.setattr(csv_export, "write_csv_files", ctrl_c)
     assert main(["parse", str(TXT), "--out", str(out), "--quiet", "--workers", "1"]) == 130
     err = capsys.readouterr().err
     assert err.strip().startswith("extract: interrupted after 1 documents were written to") and "Traceback" not in err
