@@ -146,34 +146,42 @@ def test_owner_locked_pdf_opens_without_a_password():
     assert report.status == "ok" and len(report.cells) == 200
 
 
-def test_cid_glyphs_fall_back_to_the_other_text_layer(monkeypatch):
-    """Where pypdfium2 can map the glyphs, its text layer replaces the (cid:) one."""
-    import pdfplumber
+@pytest.mark.parametrize("backend", ["pdfium", "pdfplumber"])
+def test_cid_glyphs_fall_back_to_the_other_text_layer(monkeypatch, backend):
+    """Where the other backend's text layer maps the glyphs, it replaces the unreadable one."""
+    from parsers.pdf_pdfium import PdfiumPages, open_document
+    from parsers.pdf_plumber import PlumberPages
 
-    import parsers.pdf as pdf_mod
-
-    good = pdfplumber.open(DOCS / "pdf-lo-word-mso.pdf")
-    monkeypatch.setattr(pdf_mod, "_pdfium_chars", lambda pdoc, i: [dict(c) for c in good.pages[i].chars])
+    pdoc = open_document((DOCS / "pdf-lo-word-mso.pdf").read_bytes(), "good.pdf")
+    good = PdfiumPages(pdoc)
+    chars = [good.chars(i) for i in range(len(good))]  # the same pages with a ToUnicode map
+    pdoc.close()
+    other = PlumberPages if backend == "pdfium" else PdfiumPages
+    monkeypatch.setattr(other, "chars", lambda self, i: chars[i])
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", backend)
     report = extract.parse_bytes((DOCS / "pdf-cid-unmapped.pdf").read_bytes(), "pdf-cid-unmapped.pdf")
-    good.close()
     assert report.status == "ok" and len(report.cells) == 200
 
 
-def test_time_limit_cuts_off_a_pathological_pdf():
+# The limits are the shared reader's; each backend gets a limit below what the file costs it
+# (pdfium reads 200,000 path objects in about 0.5 s, pdfplumber in about a minute).
+@pytest.mark.parametrize("backend, limit", [("pdfplumber", 2), ("pdfium", 0.05)])
+def test_time_limit_cuts_off_a_pathological_pdf(backend, limit):
     data = slow_pdf(200_000)
     start = time.monotonic()
     with pytest.raises(DocumentTimeout, match="time limit"):
-        read_pdf(data, "slow.pdf", time_limit=2)
+        read_pdf(data, "slow.pdf", time_limit=limit, backend=backend)
     assert time.monotonic() - start < 5
 
 
-def test_time_limit_between_pages_off_the_main_thread():
-    data = slow_pdf(20_000, pages=6)
+@pytest.mark.parametrize("backend, pages, limit", [("pdfplumber", 6, 1), ("pdfium", 20, 0.3)])
+def test_time_limit_between_pages_off_the_main_thread(backend, pages, limit):
+    data = slow_pdf(20_000, pages=pages)
     out = {}
 
     def work():
         start = time.monotonic()
-        out["doc"] = read_pdf(data, "slow.pdf", time_limit=1)
+        out["doc"] = read_pdf(data, "slow.pdf", time_limit=limit, backend=backend)
         out["seconds"] = time.monotonic() - start
 
     t = threading.Thread(target=work)
@@ -181,10 +189,12 @@ def test_time_limit_between_pages_off_the_main_thread():
     t.join(60)
     assert out["seconds"] < 8
     assert out["doc"].warnings and out["doc"].warnings[0].startswith("time limit: read ")
+    assert f"of {pages} pages" in out["doc"].warnings[0]
 
 
 def test_batch_goes_on_after_a_time_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("GIOAR_PDF_TIME_LIMIT", "2")
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfplumber")  # the file costs pdfium only 0.5 s
     (tmp_path / "slow.pdf").write_bytes(slow_pdf(200_000))
     (tmp_path / "real.pdf").write_bytes((DOCS / "real-hzq-2023.pdf").read_bytes())
     from extract.batch.runner import RunSettings, run

@@ -1,0 +1,107 @@
+"""The two PDF backends (pdfium, the default, and pdfplumber) give the shared reader the same
+pages: on every corpus PDF the same Document, the same records, the same errors."""
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+import pytest
+
+import extract
+from conftest import BAD, DOCS, ROOT
+from parsers.errors import ParseError
+from parsers.pdf import dedupe_chars, page_edges, read_pdf
+from parsers.pdf_pdfium import PdfiumPages, open_document
+from parsers.pdf_plumber import PlumberPages
+
+PDFS = sorted(DOCS.glob("*.pdf")) + sorted((ROOT / "tests" / "data").glob("*.pdf"))
+BAD_PDFS = sorted(BAD.glob("*.pdf"))
+
+
+def _read(data: bytes, name: str, backend: str):
+    try:
+        return read_pdf(data, name, backend=backend)
+    except ParseError as exc:
+        return (type(exc).__name__, exc.message)
+
+
+@pytest.mark.parametrize("path", PDFS + BAD_PDFS, ids=lambda p: p.name)
+def test_same_document_from_both_backends(path):
+    data = path.read_bytes()
+    plumber, pdfium = _read(data, path.name, "pdfplumber"), _read(data, path.name, "pdfium")
+    assert pdfium == plumber
+
+
+@pytest.mark.parametrize("path", [p for p in PDFS if "scanned" not in p.name], ids=lambda p: p.name)
+def test_same_records_from_both_backends(path, monkeypatch):
+    reports = {}
+    for backend in ("pdfplumber", "pdfium"):
+        monkeypatch.setenv("GIOAR_PDF_BACKEND", backend)
+        reports[backend] = extract.parse_file(path).records()
+    assert reports["pdfium"] == reports["pdfplumber"]
+    assert reports["pdfium"]["cells"] or "cid" in path.name
+
+
+@pytest.mark.parametrize("path", [DOCS / "real-hzq-2023.pdf", DOCS / "pdf-chrome-seed-trs.pdf",
+                                  DOCS / "pdf-lo-word-mso.pdf"], ids=lambda p: p.name)
+def test_pdfium_pages_are_pdfplumbers(path):
+    """Page by page: the same characters (text, font, size; boxes within 0.05 em across, as
+    tall as pdfminer's, within a quarter em up or down: pdfium takes a font's descent from the font
+    file where pdfminer reads 0) and the same rules, from pdfium's page objects."""
+    data = path.read_bytes()
+    pdoc = open_document(data, path.name)
+    fast, slow = PdfiumPages(pdoc), PlumberPages(data)
+    try:
+        for i in range(len(fast)):
+            a, b = fast.page(i), slow.page(i)
+            assert (a.width, a.height, a.images) == (pytest.approx(b.width), pytest.approx(b.height), b.images)
+            ca, cb = dedupe_chars(a.chars), dedupe_chars(b.chars)
+            glyphs = lambda cs: sorted((ch, c["fontname"])  # noqa: E731
+                                       for c in cs for ch in unicodedata.normalize("NFKC", c["text"]))
+            assert glyphs(ca) == glyphs(cb)  # pdfium gives a ligature (ﬁ) as its letters
+            for c in ca:  # the nearest glyph of the same text on pdfplumber's page
+                same = [x for x in cb if x["text"] == c["text"]]
+                if not same:
+                    continue
+                d = min(same, key=lambda x: abs(x["x0"] - c["x0"]) + abs(x["top"] - c["top"]))
+                em = c["size"]
+                assert abs(d["x0"] - c["x0"]) < 0.05 * em and abs(d["x1"] - c["x1"]) < 0.05 * em, (c, d)
+                assert abs(d["size"] - em) < 0.01 and abs(d["top"] - c["top"]) < 0.25 * em and abs((d["bottom"] - d["top"]) - (c["bottom"] - c["top"])) < 0.01
+            ea, eb = page_edges(a), page_edges(b)
+            assert len(ea) == len(eb)
+            for e in ea:
+                far = min(max(abs(e[k] - f[k]) for k in ("x0", "top", "x1", "bottom"))
+                          for f in eb if f["orientation"] == e["orientation"])
+                assert far < 0.01, e
+            assert (len(a.lines), len(a.rects), len(a.curves)) == (len(b.lines), len(b.rects), len(b.curves))
+    finally:
+        slow.close()
+        pdoc.close()
+
+
+def test_pdfplumber_reads_where_pdfium_fails(monkeypatch, caplog):
+    data = (DOCS / "real-hzq-2023.pdf").read_bytes()
+    want = read_pdf(data, "real-hzq-2023.pdf", backend="pdfplumber")
+
+    def broken(self, index):
+        raise RuntimeError("page object tree cannot be walked")
+
+    monkeypatch.setattr(PdfiumPages, "page", broken)
+    with caplog.at_level(logging.WARNING, logger="parsers.pdf"):
+        got = read_pdf(data, "real-hzq-2023.pdf")
+    assert got == want
+    assert "pdfium could not read the pages (page 1: RuntimeError" in caplog.text
+
+
+def test_backend_switch(monkeypatch):
+    data = (DOCS / "pdf-lo-word-mso.pdf").read_bytes()
+    used = []
+    original = PlumberPages.page
+    monkeypatch.setattr(PlumberPages, "page", lambda self, i: used.append(i) or original(self, i))
+    read_pdf(data)
+    assert used == []
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfplumber")
+    read_pdf(data)
+    assert used == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="unknown PDF backend 'mupdf'"):
+        read_pdf(data, backend="mupdf")
