@@ -47,6 +47,7 @@ from importlib import resources
 from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
 from .model import Block, Cell, Document, Heading, Paragraph, Table
 from .pdf_page import PageContent
+from .pdf_rules import find_tables
 
 log = logging.getLogger(__name__)
 
@@ -307,17 +308,6 @@ def _covered(edges: list[dict], y: float, x0: float, x1: float, share: float = 0
             covered += b - a
             end = b
     return covered >= share * width
-
-
-def find_tables(h: list[dict], v: list[dict]) -> list:
-    """The tables the rules draw: pdfplumber's explicit-lines table finder on these edges (no
-    page needed: with explicit lines it is geometry only). Each has .bbox and .cells."""
-    from pdfplumber.table import TableFinder
-
-    return TableFinder(None, {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
-                              "explicit_vertical_lines": v, "explicit_horizontal_lines": h,
-                              "snap_tolerance": SNAP, "join_tolerance": SNAP, "intersection_tolerance": SNAP,
-                              "edge_min_length": 3}).tables
 
 
 def ruled_tables(page: PageContent, page_no: int, chars: list[dict]) -> list[PageTable]:
@@ -616,6 +606,10 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
         if len(group) == 1:
             keep.add(id(group[0]))
             continue
+        tops = sorted(c["doctop"] for c in group)
+        if all(b > a + tolerance for a, b in zip(tops, tops[1:])):
+            keep.update(map(id, group))  # each on its own line: nothing doubled (the usual case)
+            continue
         for row in _clusters(group, "doctop", tolerance):
             for same in (_clusters(row, "x0", tolerance) if len(row) > 1 else (row,)):
                 keep.add(id(min(same, key=lambda c: (c["doctop"], c["x0"]))))
@@ -777,9 +771,13 @@ class _Reader:
         return info
 
     def _other_chars(self, index: int) -> list[dict]:
-        """The page's characters from the other backend's text layer (its glyph mapping may
-        work where this one's does not), deduplicated; [] where it fails."""
-        other = "pdfplumber" if self.backend == "pdfium" else "pdfium"
+        """The page's characters from pdfium's text layer when pdfplumber's glyphs are (cid:)
+        ones (pdfium maps glyphs through the font's own tables too), deduplicated; [] where it
+        fails. pdfium's unmapped glyphs have no better reading in pdfminer, which only knows
+        the ToUnicode and CID maps pdfium reads too: the pdfium path asks nothing else."""
+        if self.backend == "pdfium":
+            return []
+        other = "pdfium"
         try:
             return dedupe_chars(self.source(other).chars(index), tolerance=1)
         except (CorruptDocument, EncryptedDocument):

@@ -186,29 +186,37 @@ def _scratch() -> _Scratch:
     return _SCRATCH
 
 
-def _font_of(obj: int, s: _Scratch, geo: _Geometry) -> tuple[str, int, float, bool, bool]:
+def _font_of(obj: int, s: _Scratch, geo: _Geometry, names: dict[int, tuple[str, int]]) -> tuple:
     """(font name, weight, size in page space, upright, plain) of a text object: plain when its
-    matrix neither rotates nor skews (the size is then the font size times the vertical scale)."""
-    name, weight = "", 400
-    font = _text_font(obj)
-    if font:
-        n = _font_name(font, s.name_p, 256)
-        if n:
-            name = font_name(s.name.value.decode("utf-8", "replace"))
-        weight = _font_weight(font)
+    matrix neither rotates nor skews (the size is then the font size times the vertical scale).
+    `names`: font handle → (name, weight), filled as fonts are met."""
+    font = _text_font(obj) or 0
+    known = names.get(font)
+    if known is None:
+        name, weight = "", 400
+        if font:
+            if _font_name(font, s.name_p, 256):
+                name = font_name(s.name.value.decode("utf-8", "replace"))
+            weight = _font_weight(font)
+        known = names[font] = (name, weight)
     size = s.size.value if _text_font_size(obj, s.size_p) else 0.0
     a, b, c, d, _, _ = _mult(s.matrix_of(obj), geo.ctm)
     upright = 0 < a * d and b * c <= 0
     plain = b == 0 and c == 0
     size = round(abs(size * d) if plain else size * math.hypot(c, d), 4)
-    return name, weight, size, upright, plain
+    return known[0], known[1], size, upright, plain
 
 
 def page_chars(tp: int, geo: _Geometry) -> list[dict]:
     """The characters of a loaded text page (its handle's address), whitespace left out."""
     s = _scratch()
     rect, rect_p = s.rect, s.rect_p
-    fonts: dict[int, tuple] = {}
+    objects: dict[int, tuple] = {}
+    names: dict[int, tuple[str, int]] = {}
+    # Unrotated pages (nearly all): page space → pdfplumber's by two offsets.
+    plain_page = geo.plain
+    ox = geo.ctm[4] + geo.dx
+    oy = geo.height - geo.ctm[5] - geo.dy
     out = []
     for i in range(_count_chars(tp)):
         u = _unicode(tp, i)
@@ -220,20 +228,23 @@ def page_chars(tp: int, geo: _Geometry) -> list[dict]:
         if _map_error(tp, i):
             text = "\ufffd"  # a glyph without a Unicode mapping
         obj = _text_object(tp, i) or 0
-        font = fonts.get(obj)
+        font = objects.get(obj)
         if font is None:
-            font = fonts[obj] = _font_of(obj, s, geo) if obj else ("", 400, 0.0, True, True)
+            font = objects[obj] = _font_of(obj, s, geo, names) if obj else ("", 400, 0.0, True, True)
         name, weight, size, upright, plain = font
         _loose_box(tp, i, rect_p)
-        if size and (rect.right - rect.left > 3 * size or rect.top - rect.bottom > 3 * size):
+        left, right, low, high = rect.left, rect.right, rect.bottom, rect.top
+        if size and (right - left > 3 * size or high - low > 3 * size):
             # pdfium's loose box of a vertical-writing font leaves out the text matrix: box
             # the glyph from its origin as pdfminer does (one em wide, one em above it).
             _char_origin(tp, i, s.double_p[0], s.double_p[1])
-            x, y = s.doubles[0], s.doubles[1]
-            x0, bottom = geo.point(x, y)
+            x0, bottom = geo.point(s.doubles[0], s.doubles[1])
             x1, top = x0 + size, bottom - size
+        elif plain_page:
+            x0, x1 = round(left + ox, 4), round(right + ox, 4)
+            top, bottom = round(oy - high, 4), round(oy - low, 4)
         else:
-            x0, top, x1, bottom = geo.box(rect.left, rect.bottom, rect.right, rect.top)
+            x0, top, x1, bottom = geo.box(left, low, right, high)
         if plain and size:
             top = bottom - size  # pdfminer's box: the font size tall, from the descent up
         else:

@@ -146,9 +146,9 @@ def test_owner_locked_pdf_opens_without_a_password():
     assert report.status == "ok" and len(report.cells) == 200
 
 
-@pytest.mark.parametrize("backend", ["pdfium", "pdfplumber"])
-def test_cid_glyphs_fall_back_to_the_other_text_layer(monkeypatch, backend):
-    """Where the other backend's text layer maps the glyphs, it replaces the unreadable one."""
+def test_cid_glyphs_fall_back_to_the_other_text_layer(monkeypatch):
+    """On the pdfplumber path, where pdfium's text layer maps the glyphs, it replaces the (cid:)
+    one. The pdfium path reports the page as unreadable without asking pdfminer."""
     from parsers.pdf_pdfium import PdfiumPages, open_document
     from parsers.pdf_plumber import PlumberPages
 
@@ -156,11 +156,16 @@ def test_cid_glyphs_fall_back_to_the_other_text_layer(monkeypatch, backend):
     good = PdfiumPages(pdoc)
     chars = [good.chars(i) for i in range(len(good))]  # the same pages with a ToUnicode map
     pdoc.close()
-    other = PlumberPages if backend == "pdfium" else PdfiumPages
-    monkeypatch.setattr(other, "chars", lambda self, i: chars[i])
-    monkeypatch.setenv("GIOAR_PDF_BACKEND", backend)
-    report = extract.parse_bytes((DOCS / "pdf-cid-unmapped.pdf").read_bytes(), "pdf-cid-unmapped.pdf")
+    monkeypatch.setattr(PdfiumPages, "chars", lambda self, i: chars[i])
+    data = (DOCS / "pdf-cid-unmapped.pdf").read_bytes()
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfplumber")
+    report = extract.parse_bytes(data, "pdf-cid-unmapped.pdf")
     assert report.status == "ok" and len(report.cells) == 200
+
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfium")
+    monkeypatch.setattr(PlumberPages, "__init__", lambda *a: pytest.fail("pdfminer opened"))
+    report = extract.parse_bytes(data, "pdf-cid-unmapped.pdf")
+    assert report.status == "partial" and report.error.startswith("unreadable text")
 
 
 # The limits are the shared reader's; each backend gets a limit below what the file costs it

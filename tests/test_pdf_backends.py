@@ -105,3 +105,51 @@ def test_backend_switch(monkeypatch):
     assert used == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="unknown PDF backend 'mupdf'"):
         read_pdf(data, backend="mupdf")
+
+
+def _plumber_tables(h, v):
+    from pdfplumber.table import TableFinder
+
+    settings = {"vertical_strategy": "explicit", "horizontal_strategy": "explicit", "explicit_vertical_lines": v,
+                "explicit_horizontal_lines": h, "snap_tolerance": 3, "join_tolerance": 3,
+                "intersection_tolerance": 3, "edge_min_length": 3}
+    return [(t.bbox, t.cells) for t in TableFinder(None, settings).tables]
+
+
+def test_table_finder_is_pdfplumbers():
+    """parsers.pdf_rules.find_tables gives pdfplumber's TableFinder cells, on the corpus pages'
+    rules and on random rules (grids with gaps, near-duplicates and stray lines)."""
+    import random
+
+    from parsers.pdf import _edge
+    from parsers.pdf_rules import find_tables
+
+    cases = []
+    for path in PDFS:
+        data = path.read_bytes()
+        pdoc = open_document(data, path.name)
+        pages = PdfiumPages(pdoc)
+        for i in range(len(pages)):
+            edges = page_edges(pages.page(i))
+            h, v = [e for e in edges if e["orientation"] == "h"], [e for e in edges if e["orientation"] == "v"]
+            if len(h) >= 2 and len(v) >= 2:  # as ruled_tables calls it
+                cases.append((h, v))
+        pdoc.close()
+    rnd = random.Random(11)
+    for _ in range(150):
+        xs = sorted(rnd.sample(range(20, 500, 5), rnd.randint(2, 8)))
+        ys = sorted(rnd.sample(range(20, 700, 5), rnd.randint(2, 10)))
+        h, v = [], []
+        for y in ys:
+            for a, b in zip(xs, xs[1:]):
+                if rnd.random() < 0.85:
+                    h.append(_edge(a + rnd.choice([0, 0.5, 2.5]), y + rnd.choice([0, 0.3, 1.7]), b, y, "h"))
+        for x in xs:
+            for a, b in zip(ys, ys[1:]):
+                if rnd.random() < 0.85:
+                    v.append(_edge(x + rnd.choice([0, 0.4, 2.9]), a, x, b + rnd.choice([0, 1, 4]), "v"))
+        h += [_edge(rnd.uniform(0, 400), y, rnd.uniform(400, 600), y, "h") for y in rnd.sample(range(700), 2)]
+        cases.append((h, v))
+    assert sum(1 for h, v in cases if _plumber_tables(h, v)) > 100
+    for h, v in cases:
+        assert [(t.bbox, t.cells) for t in find_tables(h, v)] == _plumber_tables(h, v)
