@@ -47,7 +47,7 @@ MAX_ATTEMPTS = 3  # a document running, unblamed, when its worker was lost this 
 MAX_REQUEUES = 6  # a document queued again this often (its workers lost for others) fails
 STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
-PRELOAD = ["extract.batch.jobs", "extract.batch._preload"]
+PRELOAD = ["extract.batch._preload"]
 
 
 class EngineError(RuntimeError):
@@ -64,10 +64,10 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
     done. Counts parsed documents in `state` (shared memory), writes them in chunks of
     `chunk_size` (or CHUNK_SECONDS of work) and sends ("written", chunks so far, the chunk's
     outcomes without rows) for each; ("fatal", why) when the dataset cannot be written."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     from ..dataset import PartWriter, outcome_of
     from ..report import warm_up
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
     warm_up()  # a no-op when forked from the warmed-up server
     parts = PartWriter(Path(out), prefix)
     buffer, local = [], deque()

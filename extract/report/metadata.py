@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from parsers.model import Document, Table
 
+from .gazetteer import lookup
 from .normalize import clean
 
 log = logging.getLogger(__name__)
@@ -154,19 +155,7 @@ def region_of(agency: str) -> tuple[str, str, str, str]:
     """(province, city, county, adcode) from cpca's gazetteer, '' where not determinable."""
     if not agency:
         return "", "", "", ""
-    import cpca
-
-    df = cpca.transform([agency])
-    row = df.iloc[0]
-
-    def s(v) -> str:
-        return "" if v is None or (isinstance(v, float) and v != v) else str(v)
-
-    province, city, county = s(row.get("省")), s(row.get("市")), s(row.get("区"))
-    adcode = s(row.get("adcode"))
-    if not province:
-        return "", "", "", ""
-    return province, city, county, adcode
+    return lookup(agency)
 
 
 def extract_metadata(doc: Document) -> Metadata:

@@ -95,12 +95,18 @@ def _is_legacy(doc_text: str, year: int | None, markers: tuple[str, ...]) -> boo
 
 def parse_bytes(data: bytes, source: str = "") -> Report:
     """Parse one document's bytes. Never raises for a bad document: the Report says why."""
+    return parse_with_document(data, source)[0]
+
+
+def parse_with_document(data: bytes, source: str = "") -> tuple[Report, parsers.Document | None]:
+    """parse_bytes, and the Document it read (None when it could not be read): `extract show`
+    prints both and reads the file once."""
     report = Report(report_id=report_id_of(data), source=source)
     try:
         doc = parsers.read(data, name=source)
     except ParseError as exc:
         report.error = exc.message
-        return report
+        return report, None
     report.format, report.encoding = doc.format, doc.encoding
     schema = load_schema()
 
@@ -115,7 +121,7 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
     for name in ("title", "agency", "province", "city", "county", "adcode", "year"):
         setattr(report, name, getattr(meta, name))
     report.template, report.status, report.error = _judge(doc, meta.title, meta.year, sections, tables, schema)
-    return report
+    return report, doc
 
 
 def _judge(doc, title, year, sections, tables: dict[str, TableMatch], schema) -> tuple[str, str, str]:
