@@ -51,3 +51,48 @@ def test_show_reads_the_document_once(monkeypatch, capsys):
     assert len(calls) == 1
     out = capsys.readouterr().out
     assert "agency '洪泽区人民政府'" in out and "§ overview" in out
+
+
+def test_first_worker_starts_before_the_server_is_ready(tmp_path, monkeypatch):
+    """While the fork server loads, the first worker is forked from the parent and parses;
+    the others start from the server once it is ready. Every document is parsed once."""
+    from make_variants import make
+
+    from extract.batch import local
+    from extract.batch.runner import RunSettings, run
+
+    looks = {"n": 0}
+
+    def ready():
+        looks["n"] += 1
+        return looks["n"] > 3  # not ready for the first looks
+
+    monkeypatch.setattr(local, "server_ready", ready)
+    methods = []
+    real = local._Worker.__init__
+
+    def spy(self, ctx, settings, prefix):
+        methods.append(ctx.get_start_method())
+        real(self, ctx, settings, prefix)
+
+    monkeypatch.setattr(local._Worker, "__init__", spy)
+    src = tmp_path / "src"
+    make(src, 60)
+    summary = run([src], RunSettings(out=tmp_path / "out", workers=2, progress=False, format="parquet"))
+    assert methods[0] == "fork" and "forkserver" in methods
+    assert (summary.documents, summary.failed) == (60, 0)
+    import pandas as pd
+
+    reports = pd.read_parquet(tmp_path / "out" / "reports.parquet")
+    assert len(reports) == 60 and reports["report_id"].is_unique
+
+
+def test_server_ready_file(monkeypatch, tmp_path):
+    from extract.batch import local
+
+    monkeypatch.delenv(local.READY_ENV, raising=False)
+    assert local.server_ready() is None
+    monkeypatch.setenv(local.READY_ENV, str(tmp_path / "ready"))
+    assert local.server_ready() is False
+    (tmp_path / "ready").touch()
+    assert local.server_ready() is True

@@ -23,10 +23,12 @@ and those documents are parsed again by another worker.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing as mp
 import os
 import signal
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -48,6 +50,7 @@ MAX_REQUEUES = 6  # a document queued again this often (its workers lost for oth
 STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
 PRELOAD = ["extract.batch._preload"]
+READY_ENV = "GIOAR_SERVER_READY"  # a file the fork server creates once it has loaded the pipeline
 
 
 class EngineError(RuntimeError):
@@ -68,7 +71,9 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
     from ..dataset import PartWriter, outcome_of
     from ..report import warm_up
 
-    warm_up()  # a no-op when forked from the warmed-up server
+    # A no-op when forked from the warmed-up server; a worker forked from the parent before the
+    # server is ready loads jieba only if one of its documents needs it.
+    warm_up(jieba=False)
     parts = PartWriter(Path(out), prefix)
     buffer, local = [], deque()
     asked = last = False
@@ -233,11 +238,27 @@ def _context(extra: tuple[str, ...] = ()):
 
 def start_server(extra: tuple[str, ...] = ()) -> None:
     """Start the fork server now, so it loads the pipeline (and the `extra` modules) while the
-    parent imports and hashes. The server is the process's one: the first call's modules stay."""
+    parent imports and hashes. The server is the process's one: the first call's modules stay.
+    It touches the file named by READY_ENV once it has loaded everything (see `server_ready`)."""
     from multiprocessing import forkserver
 
     _context(extra)
+    if not os.environ.get(READY_ENV):
+        fd, path = tempfile.mkstemp(prefix="gioar-server-", suffix=".ready")
+        os.close(fd)
+        os.unlink(path)
+        os.environ[READY_ENV] = path  # the server inherits it
+        atexit.register(lambda: os.path.exists(path) and os.unlink(path))
     forkserver.ensure_running()
+
+
+def server_ready() -> bool | None:
+    """Has the fork server this process started loaded the pipeline? None: no server was
+    started with a ready file (workers then wait for it as multiprocessing does)."""
+    path = os.environ.get(READY_ENV)
+    if not path:
+        return None
+    return os.path.exists(path)
 
 
 def failed(job: Job, reason: str):
@@ -258,6 +279,10 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     from ..dataset import DatasetError, remove_parts
 
     ctx = _context()
+    # Until the fork server has loaded the pipeline (a second or two: jieba's dictionary),
+    # workers are forked from this process, which has what a document needs but jieba; the
+    # other workers are started as soon as the server is ready.
+    early = mp.get_context("fork")
     queue = _Queue(jobs)
     serial = count()
     attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
@@ -267,7 +292,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
 
     def start() -> None:
         if not queue.empty():
-            workers.append(_Worker(ctx, settings, f"{run}-w{next(serial)}"))
+            workers.append(_Worker(early if server_ready() is False else ctx, settings, f"{run}-w{next(serial)}"))
 
     def receive(w: _Worker, answer: bool = True) -> Iterator:
         """Handle what the worker has sent; raises EOFError when it is gone."""
@@ -341,11 +366,17 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
             yield failed(culprit, reason)
         start()
 
-    for _ in range(max(1, settings.workers)):
+    waiting = max(1, settings.workers)  # workers still to start
+    while waiting and (not workers or server_ready() is not False):
         start()  # each asks for jobs as it starts
+        waiting -= 1
     last_look = 0.0
     try:
         while workers:
+            if waiting and server_ready():
+                for _ in range(waiting):
+                    start()
+                waiting = 0
             ready = set(wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK))
             for w in list(workers):
                 if w.results not in ready and w.proc.sentinel not in ready:

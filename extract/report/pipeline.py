@@ -149,15 +149,17 @@ def parse_file(path: str | Path) -> Report:
     return parse_bytes(path.read_bytes(), source=str(path))
 
 
-def warm_up() -> None:
-    """Load what the pipeline loads lazily (schema, OpenCC, jieba, cpca's gazetteer), once per
-    process: batch workers call it before their first document."""
+def warm_up(jieba: bool = True) -> None:
+    """Load what the pipeline loads lazily (schema, OpenCC, cpca's gazetteer and, with `jieba`,
+    jieba's dictionary, which only documents without a named agency use), once per process:
+    batch workers call it before their first document."""
     from .metadata import _jieba, region_of
     from .normalize import clean
 
     load_schema()
     clean("總體情況")
-    _jieba()
+    if jieba:
+        _jieba()
     region_of("漳平市教育局")
     # The models are millions of long-lived objects: left to the garbage collector they are
     # scanned again and again (about 1.6 ms per PDF page). Frozen, they are skipped, and forked
