@@ -1,10 +1,14 @@
 """PDF reports (printed from Word or WPS, or from a web page) into the document model.
 
-What a text-based PDF gives is glyphs with positions and vector graphics. This reader:
+What a text-based PDF gives is glyphs with positions and vector graphics. A backend reads
+them, page by page, each page once, into a `PageContent` (parsers/pdf_page.py): pdfium by
+default (parsers/pdf_pdfium.py, about ten times faster than pdfminer), pdfplumber with
+`GIOAR_PDF_BACKEND=pdfplumber` or `read_pdf(..., backend="pdfplumber")` (parsers/pdf_plumber.py),
+which also reads a file whose pages pdfium fails on. Everything below is the same code for both:
 
-- finds ruled tables from the drawn rules only (pdfplumber's explicit-lines strategy with the
-  page's lines, stroked rectangles and hairline filled rectangles; filled shading boxes are not
-  rules), turns each table's cells into a grid with row and column spans, and reads each cell's
+- finds ruled tables from the drawn rules only (pdfplumber's explicit-lines strategy, ported in
+  parsers/pdf_rules.py, with the page's lines, stroked rectangles and hairline filled
+  rectangles; filled shading boxes are not rules), turns each table's cells into a grid with row and column spans, and reads each cell's
   text itself (labels broken over lines, vertical headers one character a line, joined back);
 - closes a table whose top or bottom rule is missing at a page break (verticals that run past
   the last drawn rule get an added rule there: browsers drop the top rule of a continued row),
@@ -18,12 +22,13 @@ What a text-based PDF gives is glyphs with positions and vector graphics. This r
   whose words stand in columns with numbers (a table without rules) become table rows;
 - fixes Chinese text quirks: CJK radical code points (⼯ ⺠) mapped with Unicode's
   EquivalentUnifiedIdeograph.txt (parsers/data/), fake-bold doubled glyphs removed
-  (pdfplumber's dedupe_chars), "(cid:NNN)" glyphs from fonts without a ToUnicode map re-read
-  from pypdfium2's text layer, else reported;
-- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer",
+  (pdfplumber's dedupe_chars), glyphs without a Unicode mapping ("(cid:NNN)" in pdfminer)
+  re-read from pdfium's text layer on the pdfplumber path, else reported;
+- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer" (pages
+  without characters are decided in one place, `_Reader._without_text`),
   raises `EncryptedDocument` and `CorruptDocument` for what cannot be opened;
 - has a per-document time limit (`TIME_LIMIT` seconds, env `GIOAR_PDF_TIME_LIMIT`): a SIGALRM
-  timer interrupts pdfplumber wherever it is when the reader runs in a process's main thread
+  timer interrupts the reader wherever it is when it runs in a process's main thread
   (the batch workers do), and a deadline is checked between pages everywhere. What was read
   before the limit is kept and the report is partial; nothing read raises `DocumentTimeout`.
 
@@ -47,7 +52,7 @@ from importlib import resources
 from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
 from .model import Block, Cell, Document, Heading, Paragraph, Table
 from .pdf_page import PageContent
-from .pdf_rules import find_tables
+from .pdf_rules import cluster_objects, find_tables
 
 log = logging.getLogger(__name__)
 
@@ -576,23 +581,6 @@ _HEADING_FONT = re.compile(r"bold|hei|黑|black|heavy|xbs|标宋|semibold|medium
 _SENTENCE_END = re.compile(r"[。；;！!？?：:]$")
 
 
-def _clusters(objs: list[dict], key: str, tolerance: float):
-    """pdfplumber's cluster_objects(objs, itemgetter(key), tolerance) as groups (each in the
-    objects' order): sorted distinct values chained while each is within `tolerance` of the
-    one before."""
-    ids: dict = {}
-    n, last = -1, None
-    for v in sorted({o[key] for o in objs}):
-        if last is None or not v <= last + tolerance:
-            n += 1
-        ids[v] = n
-        last = v
-    groups: dict[int, list[dict]] = {}
-    for o in objs:
-        groups.setdefault(ids[o[key]], []).append(o)
-    return groups.values()
-
-
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
     """What pdfplumber's `page.dedupe_chars(tolerance=...).chars` gives (the same char dicts, in
     the same order: same upright, text, fontname and size, doctop then x0 within `tolerance`,
@@ -610,8 +598,8 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
         if all(b > a + tolerance for a, b in zip(tops, tops[1:])):
             keep.update(map(id, group))  # each on its own line: nothing doubled (the usual case)
             continue
-        for row in _clusters(group, "doctop", tolerance):
-            for same in (_clusters(row, "x0", tolerance) if len(row) > 1 else (row,)):
+        for row in cluster_objects(group, "doctop", tolerance):
+            for same in (cluster_objects(row, "x0", tolerance) if len(row) > 1 else (row,)):
                 keep.add(id(min(same, key=lambda c: (c["doctop"], c["x0"]))))
     if len(keep) == len(chars):
         return list(chars)

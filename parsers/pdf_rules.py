@@ -29,7 +29,7 @@ class FoundTable:
         return (min(b[0] for b in c), min(b[1] for b in c), max(b[2] for b in c), max(b[3] for b in c))
 
 
-def _clusters(objs: list[dict], attr: str, tolerance: float) -> list[list[dict]]:
+def cluster_objects(objs: list[dict], attr: str, tolerance: float) -> list[list[dict]]:
     """pdfplumber's cluster_objects(objs, itemgetter(attr), tolerance): distinct values chained
     while each is within `tolerance` of the one before; groups in value order, objects in
     their order within a group."""
@@ -50,7 +50,7 @@ def _snap(objs: list[dict], attr: str, tolerance: float) -> list[dict]:
     """pdfplumber's snap_objects: each cluster moved to its mean (as move_object adds it)."""
     out = []
     move = ("x0", "x1") if attr == "x0" else ("top", "bottom")
-    for cluster in _clusters(objs, attr, tolerance):
+    for cluster in cluster_objects(objs, attr, tolerance):
         avg = sum(o[attr] for o in cluster) / len(cluster)
         for o in cluster:
             d = avg - o[attr]
