@@ -168,11 +168,12 @@ def make_lines(chars: list[dict], page: int, split_gap: float = 1.2) -> list[Lin
     for c in chars:
         m = (c["top"] + c["bottom"]) / 2
         s = sized[id(c)] = _char_size(c)
-        if groups and mid is not None and abs(m - mid) <= 0.45 * max(size, s):
+        big = size if size >= s else s  # max(size, s), without the call: once per glyph
+        if groups and mid is not None and abs(m - mid) <= 0.45 * big:
             groups[-1].append(c)
             n = len(groups[-1])
             mid = mid + (m - mid) / n
-            size = max(size, s)
+            size = big
         else:
             groups.append([c])
             mid, size = m, s

@@ -19,8 +19,8 @@ Each page is loaded once. The hot pdfium calls are bound with plain integer argu
 from __future__ import annotations
 
 import ctypes
-import logging
 import math
+import threading
 from ctypes import c_float, c_int, c_uint, c_void_p
 
 import pypdfium2 as pdfium
@@ -29,7 +29,6 @@ import pypdfium2.raw as raw
 from .errors import CorruptDocument, EncryptedDocument
 from .pdf_page import PageContent, font_name
 
-log = logging.getLogger(__name__)
 
 MIN_RULE = 3.0  # points: shapes smaller than this draw no rule the reader keeps
 
@@ -67,7 +66,7 @@ _text_font_size = _fast("FPDFTextObj_GetFontSize", c_int, _P, _P)
 _font_name = _fast("FPDFFont_GetBaseFontName", ctypes.c_size_t, _P, _P, ctypes.c_size_t)
 _font_weight = _fast("FPDFFont_GetWeight", c_int, _P)
 
-_TEXT, _PATH, _IMAGE, _FORM = raw.FPDF_PAGEOBJ_TEXT, raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM
+_PATH, _IMAGE, _FORM = raw.FPDF_PAGEOBJ_PATH, raw.FPDF_PAGEOBJ_IMAGE, raw.FPDF_PAGEOBJ_FORM
 _LINETO, _BEZIERTO, _MOVETO = raw.FPDF_SEGMENT_LINETO, raw.FPDF_SEGMENT_BEZIERTO, raw.FPDF_SEGMENT_MOVETO
 
 
@@ -176,14 +175,16 @@ class _Scratch:
         return (v[0] / 255, v[1] / 255, v[2] / 255)
 
 
-_SCRATCH: _Scratch | None = None
+_LOCAL = threading.local()
 
 
 def _scratch() -> _Scratch:
-    global _SCRATCH
-    if _SCRATCH is None:
-        _SCRATCH = _Scratch()
-    return _SCRATCH
+    """This thread's out-parameters (pdfium itself must not be called from two threads at once:
+    the batch engines read one document at a time per process)."""
+    s = getattr(_LOCAL, "scratch", None)
+    if s is None:
+        s = _LOCAL.scratch = _Scratch()
+    return s
 
 
 def _font_of(obj: int, s: _Scratch, geo: _Geometry, names: dict[int, tuple[str, int]]) -> tuple:
