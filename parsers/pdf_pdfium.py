@@ -219,10 +219,13 @@ def page_chars(tp: int, geo: _Geometry) -> list[dict]:
     ox = geo.ctm[4] + geo.dx
     oy = geo.height - geo.ctm[5] - geo.dy
     out = []
+    last = None  # (text object, box) of the glyph appended last
     for i in range(_count_chars(tp)):
         u = _unicode(tp, i)
         if u == 32 or u == 13 or u == 10:
             continue
+        if u == 2:
+            u = 0x2D  # pdfium's mark for a hyphen that ends a line: the hyphen printed
         text = chr(u)
         if text.isspace():
             continue
@@ -235,6 +238,11 @@ def page_chars(tp: int, geo: _Geometry) -> list[dict]:
         name, weight, size, upright, plain = font
         _loose_box(tp, i, rect_p)
         left, right, low, high = rect.left, rect.right, rect.bottom, rect.top
+        here = (obj, left, right, low, high)
+        if here == last and text.isascii() and text.isalpha() and out[-1]["text"].isascii():
+            out[-1]["text"] += text  # a ligature (ﬁ, ﬀ): pdfium gives its letters one box each
+            continue
+        last = here
         if size and (right - left > 3 * size or high - low > 3 * size):
             # pdfium's loose box of a vertical-writing font leaves out the text matrix: box
             # the glyph from its origin as pdfminer does (one em wide, one em above it).

@@ -153,3 +153,26 @@ def test_table_finder_is_pdfplumbers():
     assert sum(1 for h, v in cases if _plumber_tables(h, v)) > 100
     for h, v in cases:
         assert [(t.bbox, t.cells) for t in find_tables(h, v)] == _plumber_tables(h, v)
+
+
+def test_a_ligature_keeps_its_letters():
+    """pdfium gives a ligature (pdfminer's single ﬁ) as its letters: here each with its share of
+    the box (the browser's footer "file://" in the Chrome print); where pdfium gives them one
+    box each, page_chars makes them one glyph "fi", so that neither dedupe_chars nor the
+    doubled-glyph rule drops a letter."""
+    data = (DOCS / "pdf-chrome-seed-trs.pdf").read_bytes()
+    pdoc = open_document(data, "x.pdf")
+    try:
+        chars = PdfiumPages(pdoc).page(0).chars
+    finally:
+        pdoc.close()
+    slow = PlumberPages(data)
+    try:
+        lig = [c for c in slow.page(0).chars if c["text"] == "\ufb01"]
+    finally:
+        slow.close()
+    assert len(lig) == 1
+    f = min((c for c in chars if c["text"] == "f"), key=lambda c: abs(c["x0"] - lig[0]["x0"]) + abs(c["top"] - lig[0]["top"]))
+    i = chars[chars.index(f) + 1]
+    assert i["text"] == "i" and abs(f["x0"] - lig[0]["x0"]) < 1 and abs(i["x1"] - lig[0]["x1"]) < 1
+    assert abs(f["x1"] - i["x0"]) < 0.01
