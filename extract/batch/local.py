@@ -280,8 +280,9 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
 
     ctx = _context()
     # Until the fork server has loaded the pipeline (a second or two: jieba's dictionary),
-    # workers are forked from this process, which has what a document needs but jieba; the
-    # other workers are started as soon as the server is ready.
+    # workers are forked from this process, which has what a document needs but jieba (they
+    # load it if a document of theirs needs it); the workers that replace them come from the
+    # server.
     early = mp.get_context("fork")
     queue = _Queue(jobs)
     serial = count()
@@ -366,17 +367,11 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
             yield failed(culprit, reason)
         start()
 
-    waiting = max(1, settings.workers)  # workers still to start
-    while waiting and (not workers or server_ready() is not False):
+    for _ in range(max(1, settings.workers)):
         start()  # each asks for jobs as it starts
-        waiting -= 1
     last_look = 0.0
     try:
         while workers:
-            if waiting and server_ready():
-                for _ in range(waiting):
-                    start()
-                waiting = 0
             ready = set(wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK))
             for w in list(workers):
                 if w.results not in ready and w.proc.sentinel not in ready:
