@@ -67,18 +67,19 @@ def per_format(n: int, tmp: Path) -> None:
         sets[fmt] = distinct_copies(fmt, n, tmp / fmt)
     for fmt, files in sets.items():
         warm_up()  # jieba, OpenCC, cpca: loaded once per process, as batch workers do
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for f in files:
             extract.parse_file(f)
-        took = time.perf_counter() - start
-        line = f"{fmt:5} {n / took:8.1f} documents/s"
+        took, cpu = time.perf_counter() - start, time.process_time() - cpu
+        line = f"{fmt:5} {n / took:8.1f} documents/s  {1000 * cpu / n:7.2f} CPU-ms/document"
         if fmt == "pdf":
             pages = 0
             for f in files:
                 with pdfplumber.open(f) as pdf:
                     pages += len(pdf.pages)
-            line += f"  {pages / took:7.1f} pages/s"
+            line += f"  {pages / took:7.1f} pages/s  {1000 * cpu / pages:6.2f} CPU-ms/page"
         print(line)
+    print(f"(load average {os.getloadavg()[0]:.1f})")
 
 
 class Sampler(threading.Thread):
@@ -160,6 +161,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,20000", help="batch sizes for the peak memory figure")
     ap.add_argument("--speedup", default="4000,20000", help="batch sizes for the 1 → 2 workers figure")
+    ap.add_argument("--speedup-docs", default="text", choices=["text", "html"],
+                    help="documents for the 1 → 2 workers figure: text variants or copies of the HTML reports")
     ap.add_argument("--dask", type=int, default=2000, help="batch size for Dask vs local")
     ap.add_argument("--formats", type=int, default=200, help="documents per format for section 1")
     ap.add_argument("--repeat", type=int, default=5, help="runs of each timed command; the median counts")
@@ -170,7 +173,7 @@ def main() -> None:
             per_format(a.formats, tmp / "formats")
         sizes = [int(x) for x in a.speedup.split(",") if x]
         if sizes:
-            print(f"\n# 2. 1 → 2 workers, CLI wall time on text documents (whole command, start-up "
+            print(f"\n# 2. 1 → 2 workers, CLI wall time on {a.speedup_docs} documents (whole command, start-up "
                   f"included; median of {a.repeat})")
             src = tmp / "start"
             make(src, 2)
@@ -178,7 +181,10 @@ def main() -> None:
             print(f"start-up and close, 2 documents: {start:5.2f} s (the fixed cost of a run)")
             for n in sizes:
                 src = tmp / f"speed{n}"
-                make(src, n)
+                if a.speedup_docs == "html":
+                    distinct_copies("html", n, src)
+                else:
+                    make(src, n)
                 times = timed_runs(a.repeat, {f"one{n}": ["--workers", "1"], f"two{n}": ["--workers", "2"]}, src, tmp)
                 one, two = median(times[f"one{n}"]), median(times[f"two{n}"])
                 print(f"{n:6d} documents: 1 worker {fmt(times[f'one{n}'])}, {n / one:4.0f}/s")

@@ -279,10 +279,9 @@ def _pad(s: str, n: int) -> str:
 
 
 def _show(args) -> int:
-    import parsers
     from parsers.model import Heading, Table
 
-    from .report import find_sections, load_schema, parse_bytes
+    from .report.pipeline import parse_with_document
 
     path = Path(args.file)
     try:
@@ -290,7 +289,7 @@ def _show(args) -> int:
     except OSError as exc:
         print(f"extract: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = parse_bytes(data, source=str(path))
+    report, doc = parse_with_document(data, source=str(path))
     out = sys.stdout
     print(f"# {path}", file=out)
     print(f"report_id {report.report_id}\nformat {report.format} {report.encoding}  status {report.status}"
@@ -299,10 +298,9 @@ def _show(args) -> int:
           f"{report.province} {report.city} {report.county} {report.adcode}", file=out)
     if report.error:
         print(f"error: {report.error}", file=out)
-    if report.status == "failed" and not report.format:
+    if doc is None:
         return EXIT_FAILED
-    doc = parsers.read(data, name=str(path))
-    heads = {s.block: s for s in find_sections(doc, load_schema())}
+    heads = {s.block: s for s in report.sections}
     print("\n## Document", file=out)
     for i, block in enumerate(doc.blocks):
         if isinstance(block, Table):

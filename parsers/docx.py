@@ -122,7 +122,7 @@ class _Numbering:
 
 def _paragraph_text(p) -> str:
     out = []
-    for el in p.iter():
+    for el in p.iter(W + "t", W + "tab", W + "br", W + "cr", W + "sym"):  # only these: not run properties
         tag = el.tag
         if tag == W + "t":
             out.append(el.text or "")

@@ -508,8 +508,11 @@ class _Walker:
             for c in row:
                 if len(c) and any(_tag(x) in _HEADINGS for x in c.iter()):
                     return True
-                if sum(len(t) for t in c.itertext()) > 400:
-                    return True
+                size = 0
+                for t in c.itertext():  # stops at 400 characters: a cell of prose
+                    size += len(t)
+                    if size > 400:
+                        return True
         return False
 
     def unwrap(self, el, rows, cells, depth: int) -> None:

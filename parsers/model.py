@@ -58,21 +58,23 @@ class Table:
         grid: list[list[Cell | None]] = []
         placed: list[Cell] = []
 
-        def ensure(r: int, c: int) -> None:
-            while len(grid) <= r:
+        def ensure(top: int, bottom: int, c: int) -> None:
+            """Rows top..bottom exist and reach column c (the others are padded at the end)."""
+            while len(grid) <= bottom:
                 grid.append([])
-            for line in grid:
-                while len(line) <= c:
-                    line.append(None)
+            for r in range(top, bottom + 1):
+                line = grid[r]
+                if len(line) <= c:
+                    line.extend([None] * (c + 1 - len(line)))
 
         for r, row in enumerate(rows):
-            ensure(r, 0)
+            ensure(r, r, 0)
             c = 0
             for cell in row:
                 while c < len(grid[r]) and grid[r][c] is not None:
                     c += 1
                 cell.row, cell.col = r, c
-                ensure(r + cell.rowspan - 1, c + cell.colspan - 1)
+                ensure(r, r + cell.rowspan - 1, c + cell.colspan - 1)
                 for dr in range(cell.rowspan):
                     for dc in range(cell.colspan):
                         grid[r + dr][c + dc] = cell

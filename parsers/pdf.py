@@ -1,10 +1,14 @@
 """PDF reports (printed from Word or WPS, or from a web page) into the document model.
 
-What a text-based PDF gives is glyphs with positions and vector graphics. This reader:
+What a text-based PDF gives is glyphs with positions and vector graphics. A backend reads
+them, page by page, each page once, into a `PageContent` (parsers/pdf_page.py): pdfium by
+default (parsers/pdf_pdfium.py, about ten times faster than pdfminer), pdfplumber with
+`GIOAR_PDF_BACKEND=pdfplumber` or `read_pdf(..., backend="pdfplumber")` (parsers/pdf_plumber.py),
+which also reads a file whose pages pdfium fails on. Everything below is the same code for both:
 
-- finds ruled tables from the drawn rules only (pdfplumber's explicit-lines strategy with the
-  page's lines, stroked rectangles and hairline filled rectangles; filled shading boxes are not
-  rules), turns each table's cells into a grid with row and column spans, and reads each cell's
+- finds ruled tables from the drawn rules only (pdfplumber's explicit-lines strategy, ported in
+  parsers/pdf_rules.py, with the page's lines, stroked rectangles and hairline filled
+  rectangles; filled shading boxes are not rules), turns each table's cells into a grid with row and column spans, and reads each cell's
   text itself (labels broken over lines, vertical headers one character a line, joined back);
 - closes a table whose top or bottom rule is missing at a page break (verticals that run past
   the last drawn rule get an added rule there: browsers drop the top rule of a continued row),
@@ -18,12 +22,13 @@ What a text-based PDF gives is glyphs with positions and vector graphics. This r
   whose words stand in columns with numbers (a table without rules) become table rows;
 - fixes Chinese text quirks: CJK radical code points (⼯ ⺠) mapped with Unicode's
   EquivalentUnifiedIdeograph.txt (parsers/data/), fake-bold doubled glyphs removed
-  (pdfplumber's dedupe_chars), "(cid:NNN)" glyphs from fonts without a ToUnicode map re-read
-  from pypdfium2's text layer, else reported;
-- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer",
+  (pdfplumber's dedupe_chars), glyphs without a Unicode mapping ("(cid:NNN)" in pdfminer)
+  re-read from pdfium's text layer on the pdfplumber path, else reported;
+- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer" (pages
+  without characters are decided in one place, `_Reader._without_text`),
   raises `EncryptedDocument` and `CorruptDocument` for what cannot be opened;
 - has a per-document time limit (`TIME_LIMIT` seconds, env `GIOAR_PDF_TIME_LIMIT`): a SIGALRM
-  timer interrupts pdfplumber wherever it is when the reader runs in a process's main thread
+  timer interrupts the reader wherever it is when it runs in a process's main thread
   (the batch workers do), and a deadline is checked between pages everywhere. What was read
   before the limit is kept and the report is partial; nothing read raises `DocumentTimeout`.
 
@@ -31,7 +36,6 @@ Every block and cell carries its 1-based page number.
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -48,9 +52,10 @@ from importlib import resources
 from .clipping import cut_off_glyphs
 from .errors import CorruptDocument, DocumentTimeout, EncryptedDocument
 from .model import Block, Cell, Document, Heading, Paragraph, Table
+from .pdf_page import PageContent
+from .pdf_rules import cluster_objects, find_tables
 
 log = logging.getLogger(__name__)
-logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font warnings on every glyph otherwise
 
 TIME_LIMIT = 60.0  # seconds per document; the environment's GIOAR_PDF_TIME_LIMIT overrides it
 SCANNED = "scanned: no text layer"
@@ -164,11 +169,12 @@ def make_lines(chars: list[dict], page: int, split_gap: float = 1.2) -> list[Lin
     for c in chars:
         m = (c["top"] + c["bottom"]) / 2
         s = sized[id(c)] = _char_size(c)
-        if groups and mid is not None and abs(m - mid) <= 0.45 * max(size, s):
+        big = size if size >= s else s  # max(size, s), without the call: once per glyph
+        if groups and mid is not None and abs(m - mid) <= 0.45 * big:
             groups[-1].append(c)
             n = len(groups[-1])
             mid = mid + (m - mid) / n
-            size = max(size, s)
+            size = big
         else:
             groups.append([c])
             mid, size = m, s
@@ -239,7 +245,7 @@ def _edge(x0: float, top: float, x1: float, bottom: float, orientation: str, rea
             "bottom": bottom, "width": x1 - x0, "height": bottom - top, "real": real}
 
 
-def page_edges(page) -> list[dict]:
+def page_edges(page: PageContent) -> list[dict]:
     """Drawn rules: stroked lines, stroked rectangles' sides, hairline filled rectangles and the
     straight pieces of polylines. Shading (filled boxes) is not a rule."""
     edges = []
@@ -312,20 +318,13 @@ def _covered(edges: list[dict], y: float, x0: float, x1: float, share: float = 0
     return covered >= share * width
 
 
-def _settings(h: list[dict], v: list[dict]) -> dict:
-    return {"vertical_strategy": "explicit", "horizontal_strategy": "explicit",
-            "explicit_vertical_lines": v, "explicit_horizontal_lines": h,
-            "snap_tolerance": SNAP, "join_tolerance": SNAP, "intersection_tolerance": SNAP,
-            "edge_min_length": 3}
-
-
-def ruled_tables(page, page_no: int, chars: list[dict]) -> list[PageTable]:
+def ruled_tables(page: PageContent, page_no: int, chars: list[dict]) -> list[PageTable]:
     edges = page_edges(page)
     h = [e for e in edges if e["orientation"] == "h"]
     v = [e for e in edges if e["orientation"] == "v"]
     if len(h) < 2 or len(v) < 2:
         return []
-    found = page.find_tables(_settings(h, v))
+    found = find_tables(h, v)
     # Close tables whose verticals run past the first or last drawn rule (a page break).
     added = []
     for t in found:
@@ -340,7 +339,7 @@ def ruled_tables(page, page_no: int, chars: list[dict]) -> list[PageTable]:
             added.append(_edge(bx0, bottom, bx1, bottom, "h", real=False))
     if added:
         h = h + added
-        found = page.find_tables(_settings(h, v))
+        found = find_tables(h, v)
     out = []
     centres = None
     real_h = [e for e in h if e["real"]]
@@ -587,54 +586,6 @@ _HEADING_FONT = re.compile(r"bold|hei|黑|black|heavy|xbs|标宋|semibold|medium
 _SENTENCE_END = re.compile(r"[。；;！!？?：:]$")
 
 
-def _open_pdfium(data: bytes, name: str):
-    import pypdfium2 as pdfium
-
-    try:
-        return pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        msg = str(exc)
-        if "password" in msg.lower():
-            raise EncryptedDocument("encrypted PDF: a password is needed to open it", source=name) from None
-        raise CorruptDocument(f"damaged PDF: {msg}", source=name) from None
-
-
-def _pdfium_chars(pdoc, index: int) -> list[dict]:
-    """The characters of one page as pypdfium2 reads them (another text layer)."""
-    import pypdfium2.raw as raw
-
-    page = pdoc[index]
-    height = page.get_height()
-    tp = page.get_textpage()
-    out = []
-    for i in range(tp.count_chars()):
-        ch = tp.get_text_range(i, 1)
-        if not ch or not ch.strip():
-            continue
-        left, bottom, right, top = tp.get_charbox(i)
-        size = raw.FPDFText_GetFontSize(tp.raw, i) or (top - bottom)
-        out.append({"text": ch, "x0": left, "x1": right, "top": height - top, "bottom": height - bottom,
-                    "size": size, "fontname": "pdfium"})
-    return out
-
-
-def _clusters(objs: list[dict], key: str, tolerance: float):
-    """pdfplumber's cluster_objects(objs, itemgetter(key), tolerance) as groups (each in the
-    objects' order): sorted distinct values chained while each is within `tolerance` of the
-    one before."""
-    ids: dict = {}
-    n, last = -1, None
-    for v in sorted({o[key] for o in objs}):
-        if last is None or not v <= last + tolerance:
-            n += 1
-        ids[v] = n
-        last = v
-    groups: dict[int, list[dict]] = {}
-    for o in objs:
-        groups.setdefault(ids[o[key]], []).append(o)
-    return groups.values()
-
-
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
     """What pdfplumber's `page.dedupe_chars(tolerance=...).chars` gives (the same char dicts, in
     the same order: same upright, text, fontname and size, doctop then x0 within `tolerance`,
@@ -648,8 +599,12 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
         if len(group) == 1:
             keep.add(id(group[0]))
             continue
-        for row in _clusters(group, "doctop", tolerance):
-            for same in (_clusters(row, "x0", tolerance) if len(row) > 1 else (row,)):
+        tops = sorted(c["doctop"] for c in group)
+        if all(b > a + tolerance for a, b in zip(tops, tops[1:])):
+            keep.update(map(id, group))  # each on its own line: nothing doubled (the usual case)
+            continue
+        for row in cluster_objects(group, "doctop", tolerance):
+            for same in (cluster_objects(row, "x0", tolerance) if len(row) > 1 else (row,)):
                 keep.add(id(min(same, key=lambda c: (c["doctop"], c["x0"]))))
     if len(keep) == len(chars):
         return list(chars)
@@ -678,100 +633,119 @@ def _cjk_share(chars: list[dict]) -> float:
     return sum(1 for c in chars if "\u4e00" <= c["text"][:1] <= "\u9fff") / len(chars)
 
 
-def read_pdf(data: bytes, name: str = "", time_limit: float | None = None) -> Document:
-    """Read a PDF's bytes. Raises EncryptedDocument, CorruptDocument or DocumentTimeout."""
+BACKENDS = ("pdfium", "pdfplumber")
+
+
+def read_pdf(data: bytes, name: str = "", time_limit: float | None = None, backend: str | None = None) -> Document:
+    """Read a PDF's bytes. Raises EncryptedDocument, CorruptDocument or DocumentTimeout.
+
+    `backend` (default: env GIOAR_PDF_BACKEND, else "pdfium") is what reads the pages'
+    characters and rules: "pdfium" (fast), or "pdfplumber" (pdfminer), which is also used when
+    pdfium fails on a file it opened. Everything after that is the same code."""
     if not data.lstrip()[:5] == b"%PDF-":
         head = data.lstrip()[:200].decode("latin-1", "replace").lower()
         what = "an HTML page" if ("<html" in head or "<!doctype" in head) else "something else"
         raise CorruptDocument(f"not a PDF: the file is {what}", source=name)
+    backend = backend or os.environ.get("GIOAR_PDF_BACKEND") or "pdfium"
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown PDF backend {backend!r}: one of {', '.join(BACKENDS)}")
     limit = time_limit if time_limit is not None else float(os.environ.get("GIOAR_PDF_TIME_LIMIT") or TIME_LIMIT)
     start = time.monotonic()
-    pdoc = _open_pdfium(data, name)
+    from .pdf_pdfium import open_document
+
+    pdoc = open_document(data, name)  # encrypted and damaged files are told apart here
     try:
-        n_pages = len(pdoc)
-        counts = []
-        for i in range(n_pages):  # closed at once: pdfplumber reads the pages, not these
-            page = pdoc[i]
-            tp = page.get_textpage()
-            counts.append(tp.count_chars())
-            tp.close()
-            page.close()
-        if n_pages == 0:
+        if len(pdoc) == 0:
             raise CorruptDocument("PDF without pages", source=name)
-        if sum(counts) == 0:
-            return Document(blocks=[], format="pdf", meta={"pages": str(n_pages)}, warnings=[SCANNED])
-        reader = _Reader(data, name, pdoc, counts, limit, start)
-        with _alarm(limit):
+        if backend == "pdfium":
             try:
-                reader.run()
-            except _TimeUp:
-                pass
-        return reader.document()
+                return _read(_Reader(data, name, pdoc, "pdfium", limit, start), limit)
+            except _BackendFailed as exc:
+                log.warning("%s: pdfium could not read the pages (%s); reading them with pdfplumber", name, exc)
+        return _read(_Reader(data, name, pdoc, "pdfplumber", limit, start), limit)
     finally:
         pdoc.close()
 
 
+class _BackendFailed(Exception):
+    """The backend failed on a page of a file it opened (the other one is tried)."""
+
+
+def _read(reader: "_Reader", limit: float) -> Document:
+    with _alarm(limit):
+        try:
+            reader.run()
+        except _TimeUp:
+            pass
+    return reader.document()
+
+
 class _Reader:
-    def __init__(self, data, name, pdoc, counts, limit, start):
-        self.data, self.name, self.pdoc, self.counts = data, name, pdoc, counts
+    def __init__(self, data: bytes, name: str, pdoc, backend: str, limit: float, start: float) -> None:
+        self.data, self.name, self.pdoc, self.backend = data, name, pdoc, backend
         self.limit, self.start = limit, start
+        self.n_pages = len(pdoc)
         self.pages: list[dict] = []  # per page read: {"no", "height", "width", "items"}
         self.warnings: list[str] = []
-        self.meta: dict[str, str] = {"pages": str(len(counts))}
+        self.meta: dict[str, str] = {"pages": str(self.n_pages)}
         self.timed_out = False
         self.scanned: list[int] = []
         self.unreadable: list[int] = []
+        self._sources: dict[str, object] = {}
+
+    def source(self, backend: str):
+        """The pages as `backend` reads them (opened once, on first use)."""
+        if backend not in self._sources:
+            if backend == "pdfium":
+                from .pdf_pdfium import PdfiumPages
+
+                self._sources[backend] = PdfiumPages(self.pdoc, self.name)
+            else:
+                from .pdf_plumber import PlumberPages
+
+                self._sources[backend] = PlumberPages(self.data, self.name)
+        return self._sources[backend]
 
     def run(self) -> None:
-        import pdfplumber
-        from pdfminer.pdfdocument import PDFPasswordIncorrect
+        from .pdf_pdfium import metadata
 
         try:
-            pdf = pdfplumber.open(io.BytesIO(self.data))
-            pages = pdf.pages
-        except _TimeUp:
-            raise
-        except Exception as exc:  # pdfminer raises many kinds on a damaged file
-            cause = exc.__cause__ or exc
-            if isinstance(cause, PDFPasswordIncorrect) or "password" in str(exc).lower():
-                raise EncryptedDocument("encrypted PDF: a password is needed to open it", source=self.name) from None
-            raise CorruptDocument(f"damaged PDF: {type(cause).__name__}: {cause}", source=self.name) from None
-        try:
-            try:
-                info = self.pdoc.get_metadata_dict()
-            except Exception:  # noqa: BLE001 - metadata is optional
-                info = {}
-            for key in ("Title", "Author", "Creator", "Producer"):
-                value = (info.get(key) or "").strip("\x00 ")
-                if value:
-                    self.meta[key.lower()] = value
-            for i, page in enumerate(pages):
+            self.meta.update(metadata(self.pdoc))
+            pages = self.source(self.backend)
+            for i in range(self.n_pages):
                 if self.limit and time.monotonic() - self.start > self.limit:
                     raise _TimeUp()
-                self.pages.append(self._page(page, i))
-                page.close()
+                try:
+                    content = pages.page(i)
+                except (_TimeUp, CorruptDocument, EncryptedDocument):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a library failing on a page it opened
+                    if self.backend == "pdfium":
+                        raise _BackendFailed(f"page {i + 1}: {type(exc).__name__}: {exc}") from exc
+                    raise CorruptDocument(f"damaged PDF: page {i + 1}: {type(exc).__name__}: {exc}",
+                                          source=self.name) from None
+                self.pages.append(self._page(content))
         except _TimeUp:
             self.timed_out = True
         finally:
-            pdf.close()
+            for src in self._sources.values():
+                src.close()
 
-    def _page(self, page, i: int) -> dict:
-        no = i + 1
-        info = {"no": no, "height": float(page.height), "width": float(page.width), "items": []}
-        if self.counts[i] == 0:
-            if page.images or not page.chars:
-                self.scanned.append(no)
-            return info
-        chars = dedupe_chars(page.chars, tolerance=1)
+    def _page(self, content: PageContent) -> dict:
+        no = content.index + 1
+        info = {"no": no, "height": content.height, "width": content.width, "items": []}
+        if not content.chars:
+            return self._without_text(content, info)
+        chars = dedupe_chars(content.chars, tolerance=1)
         if _unreadable(chars) > 0.05:
-            other = _pdfium_chars(self.pdoc, i)
+            other = self._other_chars(content.index)
             if other and _unreadable(other) < 0.05 and _cjk_share(other) >= 0.3:
                 chars = other
             else:
                 self.unreadable.append(no)
-                chars = [c for c in chars if not c["text"].startswith("(cid:")]
+                chars = [c for c in chars if not _unreadable([c])]
         chars = _fixed_chars(chars)
-        tables = ruled_tables(page, no, chars)
+        tables = ruled_tables(content, no, chars)
         slivers: set[int] = set()
         for t in tables:  # pieces of columns cut off at the page edge are neither cells nor text
             t.clipped, cut = cut_off_glyphs((t.x0, t.top, t.x1, t.bottom), _cluster([c.top for c in t.cells]),
@@ -788,6 +762,28 @@ class _Reader:
         items.sort(key=lambda it: it[0])
         info["items"] = items
         return info
+
+    def _without_text(self, content: PageContent, info: dict) -> dict:
+        """A page without a text layer (a scan, or only drawings): the one place that decides
+        it and what becomes of it. It is noted as scanned; its items stay empty."""
+        self.scanned.append(info["no"])
+        return info
+
+    def _other_chars(self, index: int) -> list[dict]:
+        """The page's characters from pdfium's text layer when pdfplumber's glyphs are (cid:)
+        ones (pdfium maps glyphs through the font's own tables too), deduplicated; [] where it
+        fails. pdfium's unmapped glyphs have no better reading in pdfminer, which only knows
+        the ToUnicode and CID maps pdfium reads too: the pdfium path asks nothing else."""
+        if self.backend == "pdfium":
+            return []
+        other = "pdfium"
+        try:
+            return dedupe_chars(self.source(other).chars(index), tolerance=1)
+        except (CorruptDocument, EncryptedDocument):
+            return []
+        except Exception:  # noqa: BLE001 - a second opinion only
+            log.debug("%s: the %s text layer of page %d could not be read", self.name, other, index + 1)
+            return []
 
     # -- assembly --------------------------------------------------------------------------
     def _drop_running(self) -> None:
@@ -813,7 +809,7 @@ class _Reader:
 
     def document(self) -> Document:
         if self.timed_out:
-            msg = f"time limit: read {len(self.pages)} of {len(self.counts)} pages in {self.limit:g} s"
+            msg = f"time limit: read {len(self.pages)} of {self.n_pages} pages in {self.limit:g} s"
             if not any(p["items"] for p in self.pages):
                 raise DocumentTimeout(msg, source=self.name)
             self.warnings.append(msg)

@@ -149,33 +149,46 @@ def test_owner_locked_pdf_opens_without_a_password():
 
 
 def test_cid_glyphs_fall_back_to_the_other_text_layer(monkeypatch):
-    """Where pypdfium2 can map the glyphs, its text layer replaces the (cid:) one."""
-    import pdfplumber
+    """On the pdfplumber path, where pdfium's text layer maps the glyphs, it replaces the (cid:)
+    one. The pdfium path reports the page as unreadable without asking pdfminer."""
+    from parsers.pdf_pdfium import PdfiumPages, open_document
+    from parsers.pdf_plumber import PlumberPages
 
-    import parsers.pdf as pdf_mod
-
-    good = pdfplumber.open(DOCS / "pdf-lo-word-mso.pdf")
-    monkeypatch.setattr(pdf_mod, "_pdfium_chars", lambda pdoc, i: [dict(c) for c in good.pages[i].chars])
-    report = extract.parse_bytes((DOCS / "pdf-cid-unmapped.pdf").read_bytes(), "pdf-cid-unmapped.pdf")
-    good.close()
+    pdoc = open_document((DOCS / "pdf-lo-word-mso.pdf").read_bytes(), "good.pdf")
+    good = PdfiumPages(pdoc)
+    chars = [good.chars(i) for i in range(len(good))]  # the same pages with a ToUnicode map
+    pdoc.close()
+    monkeypatch.setattr(PdfiumPages, "chars", lambda self, i: chars[i])
+    data = (DOCS / "pdf-cid-unmapped.pdf").read_bytes()
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfplumber")
+    report = extract.parse_bytes(data, "pdf-cid-unmapped.pdf")
     assert report.status == "ok" and len(report.cells) == 200
 
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfium")
+    monkeypatch.setattr(PlumberPages, "__init__", lambda *a: pytest.fail("pdfminer opened"))
+    report = extract.parse_bytes(data, "pdf-cid-unmapped.pdf")
+    assert report.status == "partial" and report.error.startswith("unreadable text")
 
-def test_time_limit_cuts_off_a_pathological_pdf():
+
+# The limits are the shared reader's; each backend gets a limit below what the file costs it
+# (pdfium reads 200,000 path objects in about 0.5 s, pdfplumber in about a minute).
+@pytest.mark.parametrize("backend, limit", [("pdfplumber", 2), ("pdfium", 0.05)])
+def test_time_limit_cuts_off_a_pathological_pdf(backend, limit):
     data = slow_pdf(200_000)
     start = time.monotonic()
     with pytest.raises(DocumentTimeout, match="time limit"):
-        read_pdf(data, "slow.pdf", time_limit=2)
+        read_pdf(data, "slow.pdf", time_limit=limit, backend=backend)
     assert time.monotonic() - start < 5
 
 
-def test_time_limit_between_pages_off_the_main_thread():
-    data = slow_pdf(20_000, pages=6)
+@pytest.mark.parametrize("backend, segments, pages, limit", [("pdfplumber", 10_000, 6, 1), ("pdfium", 20_000, 20, 0.3)])
+def test_time_limit_between_pages_off_the_main_thread(backend, segments, pages, limit):
+    data = slow_pdf(segments, pages=pages)
     out = {}
 
     def work():
         start = time.monotonic()
-        out["doc"] = read_pdf(data, "slow.pdf", time_limit=1)
+        out["doc"] = read_pdf(data, "slow.pdf", time_limit=limit, backend=backend)
         out["seconds"] = time.monotonic() - start
 
     t = threading.Thread(target=work)
@@ -183,10 +196,14 @@ def test_time_limit_between_pages_off_the_main_thread():
     t.join(60)
     assert out["seconds"] < 8
     assert out["doc"].warnings and out["doc"].warnings[0].startswith("time limit: read ")
+    assert f"of {pages} pages" in out["doc"].warnings[0]
 
 
 def test_batch_goes_on_after_a_time_limit(tmp_path, monkeypatch):
-    monkeypatch.setenv("GIOAR_PDF_TIME_LIMIT", "2")
+    # pdfplumber: the slow file costs it a minute, the real one a fraction of the limit even on
+    # a loaded machine (the slow file costs pdfium only 0.5 s)
+    monkeypatch.setenv("GIOAR_PDF_TIME_LIMIT", "5")
+    monkeypatch.setenv("GIOAR_PDF_BACKEND", "pdfplumber")
     (tmp_path / "slow.pdf").write_bytes(slow_pdf(200_000))
     (tmp_path / "real.pdf").write_bytes((DOCS / "real-hzq-2023.pdf").read_bytes())
     from extract.batch.runner import RunSettings, run

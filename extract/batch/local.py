@@ -23,11 +23,13 @@ and those documents are parsed again by another worker.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing as mp
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -49,7 +51,8 @@ MAX_REQUEUES = 6  # a document queued again this often (its workers lost for oth
 STARTUP_FAILURES = 3  # workers in a row that die before asking for a job: the run stops
 HANG_MARKER = b"GIOAR-TEST-HANG"  # with GIOAR_TEST_HANG=1 a document holding this sleeps (tests)
 GROW_MARKER, GROW_MB = b"GIOAR-TEST-GROW", 600  # … and holding this too, first takes 600 MiB
-PRELOAD = ["extract.batch._no_sigint", "extract.batch.jobs", "extract.batch._preload"]
+PRELOAD = ["extract.batch._preload"]  # it ignores Ctrl-C from its first line
+READY_ENV = "GIOAR_SERVER_READY"  # a file the fork server creates once it has loaded the pipeline
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"  # the command line's, in the workers too
 STOPPED_EXIT = 128 + signal.SIGTERM  # a worker that ended on SIGTERM, having written what it held
 STOP_SECONDS = 15.0  # after Ctrl-C or SIGTERM, how long workers get to write what they hold
@@ -90,7 +93,9 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
 
     if log_level < logging.WARNING:  # -v: the per-document lines come from here
         logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr, force=True)
-    warm_up()  # a no-op when forked from the warmed-up server
+    # A no-op when forked from the warmed-up server; a worker forked from the parent before the
+    # server is ready loads jieba only if one of its documents needs it.
+    warm_up(jieba=False)
     parts = PartWriter(Path(out), prefix)
     buffer, local = [], deque()
 
@@ -288,11 +293,27 @@ def _context(extra: tuple[str, ...] = ()):
 
 def start_server(extra: tuple[str, ...] = ()) -> None:
     """Start the fork server now, so it loads the pipeline (and the `extra` modules) while the
-    parent imports and hashes. The server is the process's one: the first call's modules stay."""
+    parent imports and hashes. The server is the process's one: the first call's modules stay.
+    It touches the file named by READY_ENV once it has loaded everything (see `server_ready`)."""
     from multiprocessing import forkserver
 
     _context(extra)
+    if not os.environ.get(READY_ENV):
+        fd, path = tempfile.mkstemp(prefix="gioar-server-", suffix=".ready")
+        os.close(fd)
+        os.unlink(path)
+        os.environ[READY_ENV] = path  # the server inherits it
+        atexit.register(lambda: os.path.exists(path) and os.unlink(path))
     forkserver.ensure_running()
+
+
+def server_ready() -> bool | None:
+    """Has the fork server this process started loaded the pipeline? None: no server was
+    started with a ready file (workers then wait for it as multiprocessing does)."""
+    path = os.environ.get(READY_ENV)
+    if not path:
+        return None
+    return os.path.exists(path)
 
 
 def failed(job: Job, reason: str, failure: str = "limit"):
@@ -322,6 +343,11 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     from ..dataset import DatasetError, remove_parts
 
     ctx = _context()
+    # Until the fork server has loaded the pipeline (a second or two: jieba's dictionary),
+    # workers are forked from this process, which has what a document needs but jieba (they
+    # load it if a document of theirs needs it); the workers that replace them come from the
+    # server.
+    early = mp.get_context("fork")
     queue = _Queue(jobs)
     serial = count()
     attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
@@ -332,7 +358,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
 
     def start() -> None:
         if not queue.empty():
-            workers.append(_Worker(ctx, settings, f"{run}-w{next(serial)}"))
+            workers.append(_Worker(early if server_ready() is False else ctx, settings, f"{run}-w{next(serial)}"))
 
     def receive(w: _Worker, answer: bool = True) -> Iterator:
         """Handle what the worker has sent; raises EOFError when it is gone."""

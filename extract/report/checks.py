@@ -75,6 +75,13 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
     for c in cells:
         if not c.row.startswith("extra_"):
             by_table.setdefault(c.table, {})[(c.row, c.col)] = c
+    # Each table's rows (in order), columns (in order) and columns per row, built once.
+    shape: dict[str, tuple[list[str], list[str], dict[str, set[str]]]] = {}
+    for table, cells_t in by_table.items():
+        cols_of: dict[str, set[str]] = {}
+        for r, c in cells_t:
+            cols_of.setdefault(r, set()).add(c)
+        shape[table] = (list(cols_of), list(dict.fromkeys(c for _, c in cells_t)), cols_of)
     results: list[CheckResult] = []
     for check in schema.checks:
         if check.per == "col":
@@ -85,11 +92,10 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
             spec = schema.tables[table]
             schema_rows = [r.key for r in spec.rows if r.key != "other_handling"
                            and not r.key.startswith("other_")]
-            printed_rows = sorted({r for r, _ in cells_t})
-            rows_all = schema_rows + _other_rows(printed_rows)
+            rows, cols, _ = shape[table]
+            rows_all = schema_rows + _other_rows(sorted(rows))
             lhs_rows = _expand(tuple(k.split(".", 1)[1] for k in check.lhs), rows_all)
             rhs_rows = _expand(tuple(k.split(".", 1)[1] for k in check.rhs), rows_all)
-            cols = list(dict.fromkeys(c for _, c in cells_t))
             for col in cols:
                 lookup = {r: cells_t[(r, col)] for r in lhs_rows + rhs_rows if (r, col) in cells_t}
                 lhs_c, rhs_c = lhs_rows, rhs_rows
@@ -104,8 +110,9 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
             cells_t = by_table.get(table)
             if not cells_t:
                 continue
-            for row in dict.fromkeys(r for r, _ in cells_t):
-                if check.lhs[0] not in {c for r, c in cells_t if r == row}:
+            rows, _, cols_of = shape[table]
+            for row in rows:
+                if check.lhs[0] not in cols_of[row]:
                     continue  # the row has no such column (an optional 小计, a cut-off row)
                 lookup = {c: cells_t[(row, c)] for c in (*check.lhs, *check.rhs) if (row, c) in cells_t}
                 results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup,

@@ -21,6 +21,7 @@ from importlib import resources
 
 from parsers.model import Document, Table
 
+from .gazetteer import lookup, read_address
 from .normalize import clean
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def _is_place(name: str, place: _Place) -> bool:
         # Towns and sub-districts are below the gazetteer: a plain name ending with the suffix.
         return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,12}", name[: -len(place.suffix)])) \
             and not name[: -len(place.suffix)].endswith(AGENCY_SUFFIXES)
-    province, city, county, _, rest = _gazetteer(name)
+    province, city, county, _, rest = read_address(name)
     deepest = county or (city if city != "市辖区" else "") or province
     return rest == "" and bool(deepest) and name.endswith(deepest)
 
@@ -294,28 +295,11 @@ def find_year(title: str, paras: list[str]) -> int | None:
 
 
 @lru_cache(maxsize=4096)
-def _gazetteer(name: str) -> tuple[str, str, str, str, str | None]:
-    """(province, city, county, adcode, what is left of the name) as cpca reads the name."""
-    import cpca
-
-    row = cpca.transform([name]).iloc[0]
-
-    def s(v) -> str:
-        return "" if v is None or (isinstance(v, float) and v != v) else str(v)
-
-    rest = row.get("地址")
-    return (s(row.get("省")), s(row.get("市")), s(row.get("区")), s(row.get("adcode")),
-            None if rest is None or (isinstance(rest, float) and rest != rest) else str(rest))
-
-
 def region_of(agency: str) -> tuple[str, str, str, str]:
     """(province, city, county, adcode) from cpca's gazetteer, '' where not determinable."""
     if not agency:
         return "", "", "", ""
-    province, city, county, adcode, _ = _gazetteer(agency)
-    if not province:
-        return "", "", "", ""
-    return province, city, county, adcode
+    return lookup(agency)
 
 
 def extract_metadata(doc: Document) -> Metadata:

@@ -112,13 +112,19 @@ def report_id_of(data: bytes) -> str:
 
 def parse_bytes(data: bytes, source: str = "") -> Report:
     """Parse one document's bytes. Never raises for a bad document: the Report says why."""
+    return parse_with_document(data, source)[0]
+
+
+def parse_with_document(data: bytes, source: str = "") -> tuple[Report, parsers.Document | None]:
+    """parse_bytes, and the Document it read (None when it could not be read): `extract show`
+    prints both and reads the file once."""
     report = Report(report_id=report_id_of(data), source=source)
     try:
         doc = parsers.read(data, name=source)
     except ParseError as exc:
         report.error = exc.message
         report.failure = failure_kind(exc)
-        return report
+        return report, None
     report.format, report.encoding = doc.format, doc.encoding
     schema = load_schema()
 
@@ -147,7 +153,7 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
     report.template, report.status, report.error = _judge(doc, meta.title, sections, tables, statistics, statements)
     report.checks = run_checks(cells, schema) + narrative_checks(report.template, cells, statements, schema)
     report.indicators = find_indicators(report.template, cells, statements, schema)
-    return report
+    return report, doc
 
 
 def _judge(doc, title, sections, tables: dict[str, TableMatch], statistics: StatisticsMatch | None,
@@ -219,15 +225,17 @@ def parse_file(path: str | Path) -> Report:
     return parse_bytes(path.read_bytes(), source=str(path))
 
 
-def warm_up() -> None:
-    """Load what the pipeline loads lazily (schema, OpenCC, jieba, cpca's gazetteer), once per
-    process: batch workers call it before their first document."""
+def warm_up(jieba: bool = True) -> None:
+    """Load what the pipeline loads lazily (schema, OpenCC, cpca's gazetteer and, with `jieba`,
+    jieba's dictionary, which only documents without a named agency use), once per process:
+    batch workers call it before their first document."""
     from .metadata import _jieba, region_of
     from .normalize import clean
 
     load_schema()
     clean("總體情況")
-    _jieba()
+    if jieba:
+        _jieba()
     region_of("漳平市教育局")
     # The models are millions of long-lived objects: left to the garbage collector they are
     # scanned again and again (about 1.6 ms per PDF page). Frozen, they are skipped, and forked

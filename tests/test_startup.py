@@ -1,0 +1,99 @@
+"""Start-up: a short command loads what the document needs, and nothing for show's sake twice."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DOCS, ROOT
+
+
+def test_region_of_is_cpcas_transform():
+    """The single-address path gives what cpca.transform's DataFrame row gives."""
+    import cpca
+
+    from extract.report.gazetteer import lookup
+
+    names = ["漳平市教育局", "石家庄市桥西区中山街道办事处", "代县卫生健康局", "上海市人民政府办公厅", "洪泽区人民政府",
+             "杭州市西湖区民政局", "朝阳区人民政府", "国家卫生健康委员会", "内蒙古自治区呼和浩特市回民区", "香港特别行政区",
+             "某某局", "深圳市龙岗区", "吉林省白城市通榆县团结乡人民政府", "西安市临潼区穆寨街道办事处", "abc"]
+    df = cpca.transform(names)
+    for name, (_, row) in zip(names, df.iterrows()):
+        def s(v):
+            return "" if v is None or (isinstance(v, float) and v != v) else str(v)
+
+        want = (s(row["省"]), s(row["市"]), s(row["区"]), s(row["adcode"])) if s(row["省"]) else ("", "", "", "")
+        assert lookup(name) == want, name
+
+
+@pytest.mark.parametrize("name", ["real-001.txt", "html-word-mso.html"])
+def test_show_loads_no_pandas_jieba_or_pkg_resources(name):
+    code = ("import sys, io, contextlib, json\nfrom extract.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            f"    rc = main(['show', {str(DOCS / name)!r}])\n"
+            "print(json.dumps([rc, out.getvalue().count('## Matched cells'),"
+            " sorted(m for m in ('pandas', 'pkg_resources', 'jieba', 'pyarrow') if m in sys.modules)]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [0, 1, []]
+
+
+def test_show_reads_the_document_once(monkeypatch, capsys):
+    import parsers
+    from extract.cli import main
+
+    calls = []
+    real = parsers.read
+    monkeypatch.setattr(parsers, "read", lambda data, name="": calls.append(name) or real(data, name=name))
+    assert main(["show", str(DOCS / "real-hzq-2023.pdf")]) == 0
+    assert len(calls) == 1
+    out = capsys.readouterr().out
+    assert "agency '洪泽区人民政府'" in out and "§ overview" in out
+
+
+def test_first_worker_starts_before_the_server_is_ready(tmp_path, monkeypatch):
+    """While the fork server loads, workers are forked from the parent and parse; the ones
+    that replace them (here after 20 documents) come from the server once it is ready. Every
+    document is parsed once."""
+    from make_variants import make
+
+    from extract.batch import local
+    from extract.batch.runner import RunSettings, run
+
+    looks = {"n": 0}
+
+    def ready():
+        looks["n"] += 1
+        return looks["n"] > 3  # not ready for the first looks
+
+    monkeypatch.setattr(local, "server_ready", ready)
+    methods = []
+    real = local._Worker.__init__
+
+    def spy(self, ctx, settings, prefix):
+        methods.append(ctx.get_start_method())
+        real(self, ctx, settings, prefix)
+
+    monkeypatch.setattr(local._Worker, "__init__", spy)
+    src = tmp_path / "src"
+    make(src, 60)
+    summary = run([src], RunSettings(out=tmp_path / "out", workers=2, progress=False, format="parquet", max_tasks=20))
+    assert methods[:2] == ["fork", "fork"] and "forkserver" in methods
+    assert (summary.documents, summary.failed) == (60, 0)
+    import pandas as pd
+
+    reports = pd.read_parquet(tmp_path / "out" / "reports.parquet")
+    assert len(reports) == 60 and reports["report_id"].is_unique
+
+
+def test_server_ready_file(monkeypatch, tmp_path):
+    from extract.batch import local
+
+    monkeypatch.delenv(local.READY_ENV, raising=False)
+    assert local.server_ready() is None
+    monkeypatch.setenv(local.READY_ENV, str(tmp_path / "ready"))
+    assert local.server_ready() is False
+    (tmp_path / "ready").touch()
+    assert local.server_ready() is True
