@@ -194,7 +194,8 @@ def _parse(args) -> int:
     settings = RunSettings(out=Path(args.out), format=args.format, workers=args.workers,
                            progress=not args.quiet and sys.stderr.isatty(), engine=args.engine,
                            scheduler=args.scheduler, doc_timeout=args.doc_timeout,
-                           doc_memory_mb=args.doc_memory, resume=args.resume, retry_failed=args.retry_failed)
+                           doc_memory_mb=args.doc_memory, resume=args.resume, retry_failed=args.retry_failed,
+                           early_workers=True)
     try:
         summary = run(args.paths, settings)
     except (FileNotFoundError, EngineError, DatasetError) as exc:

@@ -54,7 +54,8 @@ def test_show_reads_the_document_once(monkeypatch, capsys):
 
 
 def test_first_worker_starts_before_the_server_is_ready(tmp_path, monkeypatch):
-    """While the fork server loads, workers are forked from the parent and parse; the ones
+    """While the fork server loads, workers are forked from the parent and parse (the command
+    line asks for that: early_workers); the ones
     that replace them (here after 20 documents) come from the server once it is ready. Every
     document is parsed once."""
     from make_variants import make
@@ -79,7 +80,8 @@ def test_first_worker_starts_before_the_server_is_ready(tmp_path, monkeypatch):
     monkeypatch.setattr(local._Worker, "__init__", spy)
     src = tmp_path / "src"
     make(src, 60)
-    summary = run([src], RunSettings(out=tmp_path / "out", workers=2, progress=False, format="parquet", max_tasks=20))
+    summary = run([src], RunSettings(out=tmp_path / "out", workers=2, progress=False, format="parquet", max_tasks=20,
+                                     early_workers=True))
     assert methods[:2] == ["fork", "fork"] and "forkserver" in methods
     assert (summary.documents, summary.failed) == (60, 0)
     import pandas as pd

@@ -347,7 +347,9 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     # workers are forked from this process, which has what a document needs but jieba (they
     # load it if a document of theirs needs it); the workers that replace them come from the
     # server.
-    early = mp.get_context("fork")
+    # Only for the command line: a script's own worker processes must all start the same way, so
+    # that an unguarded one (no `if __name__ == "__main__":`) fails at once, not at a replacement.
+    early = mp.get_context("fork") if getattr(settings, "early_workers", False) else None
     queue = _Queue(jobs)
     serial = count()
     attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
@@ -358,7 +360,8 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
 
     def start() -> None:
         if not queue.empty():
-            workers.append(_Worker(early if server_ready() is False else ctx, settings, f"{run}-w{next(serial)}"))
+            workers.append(_Worker(early if early and server_ready() is False else ctx, settings,
+                                   f"{run}-w{next(serial)}"))
 
     def receive(w: _Worker, answer: bool = True) -> Iterator:
         """Handle what the worker has sent; raises EOFError when it is gone."""
