@@ -695,7 +695,8 @@ def read_pdf(data: bytes, name: str = "", time_limit: float | None = None) -> Do
         if n_pages == 0:
             raise CorruptDocument("PDF without pages", source=name)
         if sum(counts) == 0:
-            return Document(blocks=[], format="pdf", meta={"pages": str(n_pages)}, warnings=[SCANNED])
+            doc = Document(blocks=[], format="pdf", meta={"pages": str(n_pages)}, warnings=[SCANNED])
+            return _ocr_scanned(doc, pdoc, list(range(1, n_pages + 1)))
         reader = _Reader(data, name, pdoc, counts, limit, start)
         with _alarm(limit):
             try:
@@ -705,6 +706,15 @@ def read_pdf(data: bytes, name: str = "", time_limit: float | None = None) -> Do
         return reader.document()
     finally:
         pdoc.close()
+
+
+def _ocr_scanned(doc: Document, pdoc, pages: list[int]) -> Document:
+    """The hook for pages without a text layer: OCR reads them where it is installed and on."""
+    if not pages:
+        return doc
+    from .ocr import ocr_pdf_pages
+
+    return ocr_pdf_pages(doc, pdoc, pages, SCANNED)
 
 
 class _Reader:
@@ -821,7 +831,8 @@ class _Reader:
         # The file's own title (a browser prints the page's <title>) when it names a report.
         if not re.search(r"(?:政府信息公开|政务公开).*(?:报告|年报)", title):
             title = ""
-        return Document(blocks=blocks, format="pdf", title=tidy(title), meta=self.meta, warnings=self.warnings)
+        doc = Document(blocks=blocks, format="pdf", title=tidy(title), meta=self.meta, warnings=self.warnings)
+        return _ocr_scanned(doc, self.pdoc, self.scanned)
 
     def _body_style(self) -> tuple[str, float, float, float]:
         fonts: Counter = Counter()
