@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="MiB a worker may use on one document before it is killed (default: 2048)")
     parse.add_argument("--resume", action="store_true",
                        help="skip documents whose report_id is already in the dataset")
+    _ocr_options(parse)
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
@@ -53,13 +54,41 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print what the parser saw in one document, and why")
     show.add_argument("file")
     show.add_argument("--all-cells", action="store_true", help="list every matched cell (default: all)")
+    _ocr_options(show)
     return p
+
+
+def _ocr_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--no-ocr", action="store_true",
+                     help="do not read scanned pages and table images by OCR (the [ocr] extra)")
+    cmd.add_argument("--ocr-dpi", type=int, default=None,
+                     help="resolution scanned PDF pages are rendered at for OCR (default: 150)")
+
+
+def _set_ocr(args) -> str | None:
+    """OCR settings go to the environment, which the worker processes (and a LocalCluster's)
+    inherit: set before any of them starts. Returns an error message for a bad value."""
+    if getattr(args, "no_ocr", False):
+        os.environ["GIOAR_OCR"] = "0"
+    dpi = getattr(args, "ocr_dpi", None)
+    if dpi is not None:
+        if not 50 <= dpi <= 400:
+            return "--ocr-dpi must be between 50 and 400"
+        os.environ["GIOAR_OCR_DPI"] = str(dpi)
+    workers = getattr(args, "workers", 1) or 1
+    # One ONNX Runtime thread per worker when the workers fill the cores.
+    os.environ.setdefault("GIOAR_OCR_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    problem = _set_ocr(args)
+    if problem:
+        print(f"extract: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "parse":
         return _parse(args)
     if args.command in ("fetch", "run"):

@@ -396,7 +396,7 @@ def _cell_text(boxes: list[TextBox]) -> tuple[str, float | None]:
     for line in _lines(boxes):
         for b in line:
             text = join_pieces(text, b.text)
-    return tidy(text), min(b.score for b in boxes)
+    return tidy(text), round(min(b.score for b in boxes), 4)
 
 
 def _grid_table(grid: _Grid, boxes: list[TextBox], page: int | None, unit: float,
@@ -575,8 +575,9 @@ def image_blocks(img: "np.ndarray", page: int | None, deadline: float) -> PageRe
 
 def _reread_blank(img: "np.ndarray", gray: "np.ndarray", box: tuple[float, float, float, float],
                   unit: float, deadline: float) -> TextBox | None:
-    """A cell where detection found nothing but ink is printed (a lone small digit is easily
-    missed): its inside, rules left out, recognised as one line."""
+    """A cell where detection found nothing. Where ink is printed (a lone small digit is easily
+    missed) its inside, rules left out, is recognised as one line; an empty box says how sure
+    the cell is blank (1: no ink, 0: ink that reads as nothing)."""
     import numpy as np
 
     x0, top, x1, bottom = (int(round(v)) for v in box)
@@ -586,18 +587,19 @@ def _reread_blank(img: "np.ndarray", gray: "np.ndarray", box: tuple[float, float
         return None
     ink = inner < DARK
     if ink.sum() < max(6, unit * unit / 40):
-        return None
+        return TextBox(x0, top, x1, bottom, "", 1.0)  # nothing printed: a blank cell, surely
     ys, xs = np.nonzero(ink)
     pad = max(2, int(unit / 4))
     a, b = top + m + ys.min(), top + m + ys.max() + 1
     c, d = x0 + m + xs.min(), x0 + m + xs.max() + 1
+    unread = TextBox(x0, top, x1, bottom, "", 0.0)  # ink that reads as nothing: not to be trusted
     if b - a > 2.5 * unit:
-        return None  # several lines of something: not a lost number
+        return unread  # several lines of something: not a lost number
     crop = np.ascontiguousarray(img[max(0, a - pad):b + pad, max(0, c - pad):d + pad])
     (text, score), = _recognise([crop], deadline)
     text = _digit_like(tidy(text))
     if not text or score < MIN_SCORE:
-        return None
+        return unread
     return TextBox(float(c), float(a), float(d), float(b), text, score)
 
 
@@ -724,3 +726,70 @@ def _ranges(pages: list[int]) -> str:
         else:
             out.append(str(p))
     return ", ".join(out)
+
+
+# -- tables printed as images (HTML, DOCX) -------------------------------------------------------
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+def local_image(src: str, document: str) -> bytes | None:
+    """The bytes of an image a document shows, where they are at hand without fetching: a data:
+    URI, or a file next to the document (the address as written, relative to the document's
+    folder, or its file name there: a page saved with its images)."""
+    import base64
+    from urllib.parse import unquote, urlsplit
+
+    if src.startswith("data:"):
+        head, _, body = src.partition(",")
+        try:
+            return base64.b64decode(body) if head.endswith(";base64") else unquote(body).encode("latin-1")
+        except (ValueError, UnicodeEncodeError):
+            return None
+    if not document or "://" in document or not os.path.isfile(document):
+        return None
+    folder = os.path.dirname(os.path.abspath(document))
+    path = unquote(urlsplit(src).path)
+    for candidate in (os.path.join(folder, path.lstrip("/")), os.path.join(folder, os.path.basename(path))):
+        real = os.path.realpath(candidate)
+        if real.startswith(folder + os.sep) and os.path.isfile(real) and os.path.getsize(real) <= MAX_IMAGE_BYTES:
+            with open(real, "rb") as fh:
+                return fh.read()
+    return None
+
+
+def ocr_table_images(doc: Document, images: list[tuple[str, Block | None, str]], name: str,
+                     data_of=None) -> Document:
+    """Tables printed as images: each (src, the block it stood before or None for the end, the
+    reader's warning about it) whose bytes are at hand (`data_of(src)`, else `local_image`) is
+    read by OCR; its blocks go where the image stood and its warning is dropped."""
+    settings = OcrSettings.from_env()
+    if not settings.enabled:
+        return doc
+    if not available():
+        doc.warnings.append(ENABLE_HINT)
+        return doc
+    start = time.monotonic()
+    outcome = OcrOutcome()
+    for n, (src, before, warning) in enumerate(images[:settings.max_pages], 1):
+        data = data_of(src) if data_of else local_image(src, name)
+        if data is None:
+            log.info("%s: table image %s not available locally", name, src[:80])
+            continue
+        try:
+            blocks = ocr_image(data)
+        except OcrTimeUp:
+            outcome.problems.append(f"OCR of the table image {src[:80]} stopped at the time limit")
+            continue
+        except (OSError, ValueError) as exc:  # not an image Pillow can open, or too big
+            outcome.problems.append(f"table image {src[:80]} could not be read: {exc}")
+            continue
+        outcome.pages.append(n)
+        if not any(isinstance(b, Table) for b in blocks):
+            continue
+        at = next((i for i, b in enumerate(doc.blocks) if b is before), len(doc.blocks))
+        doc.blocks[at:at] = blocks
+        if warning in doc.warnings:
+            doc.warnings.remove(warning)
+    outcome.seconds = time.monotonic() - start
+    return _note(doc, outcome)

@@ -66,6 +66,9 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
         from ..report import warm_up
 
         client.run(warm_up)  # jieba, schema, OpenCC, cpca: once per worker, before any document
+        from parsers.ocr import environment, warm_up as ocr_warm_up
+
+        client.run(ocr_warm_up, environment())  # this run's OCR settings; the engine loaded once
         n_workers = len(client.scheduler_info().get("workers", {})) or workers
         pending = iter(jobs)
         futures = {}

@@ -59,13 +59,16 @@ class RunSummary:
     cells: int = 0
     checks_failed: int = 0
     seconds: float = 0.0
+    ocr_pages: int = 0
+    ocr_seconds: float = 0.0
     out: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)  # the first MAX_FAILURES_LISTED
 
     def line(self) -> str:
         resumed = f", {self.skipped} already in the dataset" if self.skipped else ""
+        ocr = f"; OCR {self.ocr_pages} pages in {self.ocr_seconds:.1f}s" if self.ocr_pages else ""
         return (f"{self.documents} documents: {self.ok} ok, {self.partial} partial, {self.failed} failed, "
-                f"{self.duplicates} duplicates{resumed}; {self.cells} cells, {self.checks_failed} failed checks; "
+                f"{self.duplicates} duplicates{resumed}; {self.cells} cells, {self.checks_failed} failed checks{ocr}; "
                 f"{self.seconds:.1f}s → {self.out}")
 
 
@@ -211,6 +214,8 @@ def parse_documents(items: Iterable[tuple[str | Path, str]], settings: RunSettin
             setattr(summary, report.status, getattr(summary, report.status) + 1)
             summary.cells += outcome.n_cells
             summary.checks_failed += outcome.n_checks_failed
+            summary.ocr_pages += report.ocr_pages
+            summary.ocr_seconds += report.ocr_seconds
             if report.status == "failed" and len(summary.failures) < MAX_FAILURES_LISTED:
                 summary.failures.append((report.source, report.error))
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ and the dataset reports them as printed.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .schema import Schema
 from .templates import MatchedCell
@@ -23,6 +23,7 @@ class CheckResult:
     lhs: float | None
     rhs: float | None
     note: str = ""
+    terms: list[tuple[str, str, str]] = field(default_factory=list)  # (table, row, col) of the cells it adds up
 
 
 def _expand(patterns: tuple[str, ...], names: list[str]) -> list[str]:
@@ -92,6 +93,7 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
             for col in cols:
                 lookup = {r: cells_t[(r, col)] for r in lhs_rows + rhs_rows if (r, col) in cells_t}
                 results.append(_evaluate(f"{check.id}[{col}]", lhs_rows, rhs_rows, lookup))
+                results[-1].terms = [(table, r, col) for r in lhs_rows + rhs_rows]
         else:
             table = check.id.split(".")[0]
             cells_t = by_table.get(table)
@@ -102,4 +104,5 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
                     continue  # the row has no such column (an optional 小计, a cut-off row)
                 lookup = {c: cells_t[(row, c)] for c in (*check.lhs, *check.rhs) if (row, c) in cells_t}
                 results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup))
+                results[-1].terms = [(table, row, c) for c in (*check.lhs, *check.rhs)]
     return results

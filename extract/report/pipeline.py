@@ -15,6 +15,7 @@ from .checks import CheckResult, run_checks
 from ..contract import PANDAS_DTYPES, TABLES
 from .metadata import extract_metadata
 from .normalize import clean
+from .ocr_trust import review as review_ocr
 from .schema import load_schema
 from .sections import FoundSection, find_sections
 from .templates import T2, T3, T4, MatchedCell, TableMatch, match_tables
@@ -42,6 +43,8 @@ class Report:
     error: str = ""
     parser_version: str = __version__
     supersedes: str = ""
+    ocr_pages: int = 0
+    ocr_seconds: float = 0.0  # not a dataset column: the run's summary adds it up
     cells: list[MatchedCell] = field(default_factory=list)
     sections: list[FoundSection] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
@@ -61,7 +64,8 @@ class Report:
         row = {name: getattr(self, name) for name, _, _ in TABLES["reports"]}
         cells = [{"report_id": rid, "table": c.table, "row": c.row, "col": c.col, "value": c.value, "raw": c.raw,
                   "row_label": c.row_label, "col_label": c.col_label, "unit": c.unit,
-                  "flags": ",".join(dict.fromkeys(c.flags)), "page": c.page} for c in self.cells]
+                  "flags": ",".join(dict.fromkeys(c.flags)), "page": c.page, "ocr_confidence": c.confidence}
+                 for c in self.cells]
         sections = [{"report_id": rid, "ordinal": s.ordinal, "number": s.number, "heading": s.heading,
                      "section": s.key, "text": s.text} for s in self.sections]
         checks = [{"report_id": rid, "check": c.check, "status": c.status, "lhs": c.lhs, "rhs": c.rhs,
@@ -102,6 +106,8 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
         report.error = exc.message
         return report
     report.format, report.encoding = doc.format, doc.encoding
+    report.ocr_pages = int(doc.meta.get("ocr_pages") or 0)
+    report.ocr_seconds = float(doc.meta.get("ocr_seconds") or 0.0)
     schema = load_schema()
 
     sections = find_sections(doc, schema)
@@ -111,7 +117,7 @@ def parse_bytes(data: bytes, source: str = "") -> Report:
 
     report.sections = sections
     report.cells = cells
-    report.checks = run_checks(cells, schema)
+    report.checks = review_ocr(cells, run_checks(cells, schema), schema)
     for name in ("title", "agency", "province", "city", "county", "adcode", "year"):
         setattr(report, name, getattr(meta, name))
     report.template, report.status, report.error = _judge(doc, meta.title, meta.year, sections, tables, schema)

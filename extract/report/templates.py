@@ -30,6 +30,7 @@ class Token:
     kind: str  # value | blank | filler | text | heading | prose
     page: int | None = None
     where: tuple[int, int, int] = (0, 0, 0)  # block, grid row, grid column
+    confidence: float | None = None  # OCR's confidence in the text (None: not read by OCR)
 
 
 @dataclass
@@ -44,6 +45,7 @@ class MatchedCell:
     unit: str
     flags: list[str]
     page: int | None
+    confidence: float | None = None  # OCR's confidence in the raw text (None: not read by OCR)
 
 
 @dataclass
@@ -80,7 +82,7 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
                     kind = "filler" if cell.colspan > 1 else "blank"
                 else:
                     kind = "value" if is_value_text(text) else "text"
-                out.append(Token(text, kind, cell.page or block.page, (bi, cell.row, cell.col)))
+                out.append(Token(text, kind, cell.page or block.page, (bi, cell.row, cell.col), cell.confidence))
             continue
         text = block.text.strip()
         if bi in heading_blocks or isinstance(block, Heading):
@@ -89,7 +91,7 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
             kind = "prose"
         else:
             kind = "value" if is_value_text(text) else "text"
-        out.append(Token(text, kind, block.page, (bi, 0, 0)))
+        out.append(Token(text, kind, block.page, (bi, 0, 0), getattr(block, "confidence", None)))
     return out
 
 
@@ -408,7 +410,7 @@ class _Matcher:
             return MatchedCell(spec.key, row_key, col, None, "", r.label.text, col_label, unit, flags, r.label.page)
         v = parse_value(tok.text)
         return MatchedCell(spec.key, row_key, col, v.value, tok.text, r.label.text, col_label,
-                           v.unit or unit, flags + v.flags, tok.page or r.label.page)
+                           v.unit or unit, flags + v.flags, tok.page or r.label.page, tok.confidence)
 
     def _resolve_t4(self, match: TableMatch) -> None:
         spec = self.specs[T4]
