@@ -6,7 +6,7 @@ Each PDF that has an expected file (../shared/corpus/*.pdf, corpus/docs/pdf-*.pd
 image-only (tests/scanned.py: pages rendered at --scan-dpi, as a scanner would), then parsed with
 OCR at each --dpi on --threads ONNX Runtime threads. For every expected cell: right, wrong (value
 differs or the cell is missing), and whether each wrong cell is flagged ocr_suspect or
-ocr_low_confidence. Also the confidences of right and wrong cells (to calibrate
+ocr_low_confidence (a null cell, not read, is wrong but no number to trust). Also the confidences of right and wrong cells (to calibrate
 LOW_CONFIDENCE) and seconds of OCR per page.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ def expected_pdfs() -> list[tuple[Path, Path]]:
 
 def score(report, truth: dict) -> dict:
     got = {(c.table, c.row, c.col): c for c in report.cells}
-    res = {"cells": 0, "right": 0, "wrong": [], "unflagged": [], "conf_right": [], "conf_wrong": []}
+    res = {"cells": 0, "right": 0, "null": 0, "wrong": [], "unflagged": [], "conf_right": [], "conf_wrong": []}
     for want in truth["cells"]:
         key = (want["table"], want["row"], want["col"])
         res["cells"] += 1
@@ -53,7 +53,9 @@ def score(report, truth: dict) -> dict:
         res["wrong"].append((".".join(key), want["value"], value, c.raw if c else None, c.flags if c else None, conf))
         if conf is not None:
             res["conf_wrong"].append(conf)
-        if c is None or not ({"ocr_suspect", "ocr_low_confidence"} & set(c.flags)):
+        if value is None:
+            res["null"] += 1  # not read (missing, unplaced, blank): no number to trust
+        elif not ({"ocr_suspect", "ocr_low_confidence"} & set(c.flags)):
             res["unflagged"].append(".".join(key))
     return res
 
@@ -78,7 +80,7 @@ def main() -> None:
     print(f"load: {os.getloadavg()}")
     for dpi in [int(x) for x in args.dpi.split(",")]:
         os.environ["GIOAR_OCR_DPI"] = str(dpi)
-        total = {"cells": 0, "right": 0, "wrong": 0, "unflagged": 0, "pages": 0, "seconds": 0.0}
+        total = {"cells": 0, "right": 0, "null": 0, "wrong": 0, "unflagged": 0, "pages": 0, "seconds": 0.0}
         conf_r, conf_w = [], []
         for pdf, truth_path in pairs:
             truth = json.loads(truth_path.read_text("utf-8"))
@@ -95,8 +97,9 @@ def main() -> None:
             total["seconds"] += report.ocr_seconds
             conf_r += r["conf_right"]
             conf_w += r["conf_wrong"]
-            print(f"dpi {dpi} {pdf.name}: {r['right']}/{r['cells']} right, {len(r['wrong'])} wrong, "
-                  f"{len(r['unflagged'])} unflagged; {report.ocr_pages} pages OCR {report.ocr_seconds:.1f}s "
+            total["null"] += r["null"]
+            print(f"dpi {dpi} {pdf.name}: {r['right']}/{r['cells']} right, {len(r['wrong'])} wrong "
+                  f"({r['null']} of them null), {len(r['unflagged'])} wrong numbers unflagged; {report.ocr_pages} pages OCR {report.ocr_seconds:.1f}s "
                   f"(parse {secs:.1f}s) status {report.status}: {report.error[:150]}")
             for w in r["wrong"]:
                 print("   wrong:", w)
@@ -104,7 +107,7 @@ def main() -> None:
         per_page = total["seconds"] / max(1, total["pages"])
         low = sorted(conf_r)[: max(1, len(conf_r) // 20)]
         print(f"== dpi {dpi}: cells {total['right']}/{total['cells']} ({100 * acc:.1f}%), wrong {total['wrong']}, "
-              f"unflagged wrong {total['unflagged']}; {per_page:.1f} s/page OCR over {total['pages']} pages; "
+              f"({total['null']} null), wrong numbers unflagged {total['unflagged']}; {per_page:.1f} s/page OCR over {total['pages']} pages; "
               f"confidence right: min {min(conf_r, default=0):.3f} 5% {low[-1] if low else 0:.3f}; "
               f"wrong: {sorted(round(c, 3) for c in conf_w)}")
     print(f"load: {os.getloadavg()}")

@@ -47,6 +47,7 @@ ENABLE_HINT = "OCR is not installed: pip install 'gioar-extract[ocr]' to read sc
 MIN_SCORE = 0.3  # boxes read with less confidence are noise (RapidOCR's own default drops < 0.5)
 REC_BATCH = 24  # crops recognised between two looks at the clock
 DARK = 150  # grey level below which a pixel is ink (white paper, black or grey print)
+RULE_DARK = 190  # rules are thin: at 100 dpi a hairline renders light grey
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,7 @@ def _merge_runs(runs: list[tuple[int, int, int]], gap: int, max_thick: int) -> l
 def find_rules(gray: "np.ndarray", unit: float) -> tuple[list[Rule], list[Rule]]:
     """Horizontal and vertical rules of a page image; `unit` is the text height in pixels
     (a rule is longer than three characters, and at most a third of one thick)."""
-    dark = gray < DARK
+    dark = gray < RULE_DARK
     min_len = max(12, int(2.5 * unit))
     thick = max(3, int(unit / 3))
     h = _merge_runs(_runs(dark, min_len), gap=max(2, int(unit / 4)), max_thick=thick)

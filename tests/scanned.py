@@ -39,19 +39,27 @@ def image_only_pdf(pdf: bytes, dpi: int = 200, pages: list[int] | None = None, t
     return out.getvalue()
 
 
-def image_png(pdf: bytes, page: int, dpi: int = 150, crop: tuple[float, float] | None = None) -> bytes:
-    """One page as a PNG; `crop` keeps the band between two heights (fractions of the page)."""
+def bands_png(pdf: bytes, bands: list[tuple[int, float, float]], dpi: int = 150) -> bytes:
+    """Bands of pages (1-based page, top and bottom as fractions of its height) stacked into one
+    PNG: a table that runs over two pages pasted as one picture, as web editors publish it."""
     import pypdfium2 as pdfium
+    from PIL import Image
 
     doc = pdfium.PdfDocument(pdf)
     try:
-        img = doc[page - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        pieces = []
+        for no, top, bottom in bands:
+            img = doc[no - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+            pieces.append(img.crop((0, int(top * img.height), img.width, int(bottom * img.height))))
     finally:
         doc.close()
-    if crop:
-        img = img.crop((0, int(crop[0] * img.height), img.width, int(crop[1] * img.height)))
+    out_img = Image.new("L", (max(p.width for p in pieces), sum(p.height for p in pieces)), 255)
+    y = 0
+    for piece in pieces:
+        out_img.paste(piece, (0, y))
+        y += piece.height
     out = io.BytesIO()
-    img.save(out, "PNG")
+    out_img.save(out, "PNG")
     return out.getvalue()
 
 
