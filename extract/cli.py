@@ -75,6 +75,9 @@ def _set_ocr(args) -> str | None:
         if not 50 <= dpi <= 400:
             return "--ocr-dpi must be between 50 and 400"
         os.environ["GIOAR_OCR_DPI"] = str(dpi)
+    timeout = getattr(args, "doc_timeout", None)
+    if timeout:  # OCR stops in time to keep what it read, before the worker is killed
+        os.environ.setdefault("GIOAR_OCR_DOC_SECONDS", f"{0.8 * timeout:g}")
     workers = getattr(args, "workers", 1) or 1
     # One ONNX Runtime thread per worker when the workers fill the cores.
     os.environ.setdefault("GIOAR_OCR_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))

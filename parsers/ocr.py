@@ -168,8 +168,12 @@ def _upright(img: "np.ndarray", deadline: float):
     turn = 0
     det = _detect(img)
     quads = det[0]
-    tall = sum(1 for q in quads if (q[2][1] - q[0][1]) > 1.5 * (q[1][0] - q[0][0]))
-    if len(quads) >= 5 and tall > 0.6 * len(quads):
+    # Lines of text are long: among the clearly elongated boxes (not lone digits), most stand
+    # upright when the page lies on its side.
+    sides = [(max(p[0] for p in q) - min(p[0] for p in q), max(p[1] for p in q) - min(p[1] for p in q)) for q in quads]
+    long = [(w, h) for w, h in sides if max(w, h) > 2.5 * max(1.0, min(w, h))]
+    tall = sum(1 for w, h in long if h > w)
+    if len(long) >= 3 and tall > 0.6 * len(long):
         # Text boxes standing upright: the page lies on its side. Which side: the turn whose
         # widest lines read with more confidence.
         best = None
@@ -474,7 +478,7 @@ _VALUE = re.compile(r"[-+]?\d[\d,，]*(?:\.\d+)?\s*[%件条个项次人元万]*|
 
 
 def _text_blocks(boxes: list[TextBox], page: int | None, width: float, height: float,
-                 unit: float) -> list[tuple[float, Block]]:
+                 unit: float, margin: list[Paragraph] | None = None) -> list[tuple[float, Block]]:
     """(top, block) for the text outside tables: lines whose boxes stand apart in columns with
     numbers become table rows; other lines paragraphs, a line that runs to the right margin
     continued by the next one."""
@@ -503,8 +507,16 @@ def _text_blocks(boxes: list[TextBox], page: int | None, width: float, height: f
     for line in lines:
         top, bottom = min(b.top for b in line), max(b.bottom for b in line)
         text = tidy(" ".join(b.text for b in line))
-        if (bottom < 0.08 * height or top > 0.92 * height) and _PAGE_NUMBER.match(text):
-            continue
+        if bottom < 0.08 * height or top > 0.92 * height:
+            if _PAGE_NUMBER.match(text):
+                continue
+            if margin is not None:  # a running header or footer if it repeats on other pages
+                flush_rows()
+                flush_para()
+                para.append(line)
+                flush_para()
+                margin.append(out[-1][1])
+                continue
         pieces = _pieces(line, unit)
         values = sum(1 for p in pieces if _VALUE.fullmatch(p.text))
         if len(pieces) >= 2 and values >= 1 and values >= len(pieces) - 2:
@@ -544,6 +556,7 @@ class PageRead:
     blocks: list[Block] = field(default_factory=list)
     turn: int = 0  # degrees the image was turned to read it
     boxes: int = 0
+    margin: list[Paragraph] = field(default_factory=list)  # lines in the top or bottom margin
 
 
 def image_blocks(img: "np.ndarray", page: int | None, deadline: float) -> PageRead:
@@ -569,9 +582,10 @@ def image_blocks(img: "np.ndarray", page: int | None, deadline: float) -> PageRe
         ids = {id(b) for b in mine}
         rest = [b for b in rest if id(b) not in ids]
         items.append((top, _grid_table(g, mine, page, unit, (img, gray), deadline)))
-    items.extend(_text_blocks(rest, page, img.shape[1], img.shape[0], unit))
+    margin: list[Paragraph] = []
+    items.extend(_text_blocks(rest, page, img.shape[1], img.shape[0], unit, margin))
     items.sort(key=lambda it: it[0])
-    return PageRead([b for _, b in items], turn, len(boxes))
+    return PageRead([b for _, b in items], turn, len(boxes), margin)
 
 
 def _reread_blank(img: "np.ndarray", gray: "np.ndarray", box: tuple[float, float, float, float],
@@ -641,6 +655,7 @@ def ocr_pdf_pages(doc: Document, pdoc, pages: list[int], scanned_warning: str) -
     outcome = OcrOutcome()
     by_page: dict[int, list[Block]] = {}
     empty: list[int] = []
+    margins: list[Paragraph] = []
     todo = pages[:settings.max_pages]
     for no in todo:
         now = time.monotonic()
@@ -661,6 +676,7 @@ def ocr_pdf_pages(doc: Document, pdoc, pages: list[int], scanned_warning: str) -
         if not read.blocks:
             empty.append(no)
         by_page[no] = read.blocks
+        margins.extend(read.margin)
     outcome.seconds = time.monotonic() - start
     if len(pages) > settings.max_pages:
         outcome.problems.append(f"OCR page limit: pages {_ranges(pages[settings.max_pages:])} not read "
@@ -669,6 +685,7 @@ def ocr_pdf_pages(doc: Document, pdoc, pages: list[int], scanned_warning: str) -
         outcome.problems.append(f"{scanned_warning}, and OCR found no text on it")
     elif empty:
         log.info("blank scanned pages: %s", _ranges(empty))
+    _drop_running(by_page, margins)
     read_pages = set(outcome.pages) - set(empty)
     if read_pages:
         doc.warnings[:] = [w for w in doc.warnings if not w.startswith(scanned_warning)]
@@ -677,6 +694,19 @@ def ocr_pdf_pages(doc: Document, pdoc, pages: list[int], scanned_warning: str) -
             doc.warnings.append(f"{scanned_warning} on pages {_ranges(unread)}")
     doc.blocks[:] = _merge_by_page(doc.blocks, by_page)
     return _note(doc, outcome)
+
+
+def _drop_running(by_page: dict[int, list[Block]], margins: list[Paragraph]) -> None:
+    """Running headers and footers: margin lines that repeat (digits aside) on another page."""
+    def key(p: Paragraph) -> str:
+        return re.sub(r"\d+", "#", p.text)
+
+    pages_of: dict[str, set] = {}
+    for p in margins:
+        pages_of.setdefault(key(p), set()).add(p.page)
+    drop = {id(p) for p in margins if len(pages_of[key(p)]) >= 2}
+    for no, blocks in by_page.items():
+        by_page[no] = [b for b in blocks if id(b) not in drop]
 
 
 def _merge_by_page(blocks: list[Block], by_page: dict[int, list[Block]]) -> list[Block]:
@@ -794,3 +824,34 @@ def ocr_table_images(doc: Document, images: list[tuple[str, Block | None, str]],
             doc.warnings.remove(warning)
     outcome.seconds = time.monotonic() - start
     return _note(doc, outcome)
+
+
+def docx_table_images(doc: Document, images: list[tuple[str, int]], part, name: str) -> Document:
+    """Pictures of a DOCX (relationship id, index of the block after it) that stand in a table
+    section (二, 三, 四 of the format) where no table is printed: warned about as the HTML reader
+    does, and read by OCR from the package's own bytes."""
+    from .html import _TABLE_SECTIONS, _TOP_NUMBERED
+
+    found = []
+    for rid, at in images:
+        section = None
+        for b in reversed(doc.blocks[:at]):
+            if isinstance(b, Table):
+                break
+            m = _TOP_NUMBERED.match(b.text)
+            if m and len(b.text) <= 60:
+                if any(p.search(m.group(1)) for _, p in _TABLE_SECTIONS):
+                    section = b.text
+                break
+        target = part.rels.get(rid)
+        if section is None or target is None or target.is_external:
+            continue
+        if any(s == section for _, _, w, s in found):
+            continue  # one table image per section is warned about, as in HTML
+        warning = f"table printed as an image: {target.target_ref} near '{section}'"
+        doc.warnings.append(warning)
+        found.append((rid, doc.blocks[at] if at < len(doc.blocks) else None, warning, section))
+    if not found:
+        return doc
+    blobs = {rid: part.related_parts[rid].blob for rid, *_ in found}
+    return ocr_table_images(doc, [(rid, before, w) for rid, before, w, _ in found], name, data_of=blobs.get)

@@ -28,6 +28,17 @@ IMAGE_SRC = "uploadfiles/202301/W020230130562018374512.png"  # as the page shows
 needs_ocr = pytest.mark.skipif(not ocr.available(), reason="the [ocr] extra is not installed")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _roomy_ocr_limits():
+    """These tests check what OCR reads; the time limits have their own test (a busy machine
+    must not make them fail)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GIOAR_OCR_PAGE_SECONDS", "900")
+    mp.setenv("GIOAR_OCR_DOC_SECONDS", "1800")
+    yield
+    mp.undo()
+
+
 def _score(report, tables: set[str]) -> tuple[int, int, list]:
     """(right, expected, wrong numbers not flagged) over the truth's cells of these tables."""
     got = {(c.table, c.row, c.col): c for c in report.cells}
@@ -109,6 +120,13 @@ def test_html_table_three_as_an_image_file_next_to_the_page(tmp_path):
     assert total == 161 and right >= 0.97 * total and unflagged == []
     html_cells = [c for c in r.cells if c.table == "active_disclosure"]
     assert html_cells and all(c.confidence is None and "ocr" not in c.flags for c in html_cells)
+
+
+@needs_ocr
+def test_ocr_time_limit_ends_the_page_with_the_reason(monkeypatch):
+    monkeypatch.setenv("GIOAR_OCR_PAGE_SECONDS", "0.001")
+    r = parse_bytes(image_only_pdf(HZQ.read_bytes(), dpi=100, pages=[4]), source="slow.pdf")
+    assert "OCR of page 1 stopped at the time limit of 0.001s" in r.error and r.n_cells == 0
 
 
 def test_without_the_extra_the_reason_says_how_to_enable_ocr(monkeypatch):
@@ -235,3 +253,27 @@ def test_cells_not_read_by_ocr_are_left_alone(text_cells):
     checks = _review(cells)
     assert cell.value == 27 and any(c.status == "fail" for c in checks)
     assert not any(f.startswith("ocr") for c in cells for f in c.flags)
+
+
+@needs_ocr
+def test_docx_table_four_as_a_picture(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("洪泽区人民政府2023年政府信息公开工作年度报告")
+    d.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
+    picture = tmp_path / "t4.png"
+    picture.write_bytes(bands_png(HZQ.read_bytes(), [(4, 0.38, 0.57)], dpi=150))
+    d.add_picture(str(picture))
+    d.add_paragraph("五、存在的主要问题及改进情况")
+    d.add_paragraph("无。")
+    path = tmp_path / "report.docx"
+    d.save(path)
+    r = parse_file(path)
+    assert r.ocr_pages == 1 and "table printed as an image" not in r.error
+    got = {(c.row, c.col): c.value for c in r.cells if c.table == "review_litigation"}
+    want = {(c["row"], c["col"]): c["value"] for c in HZQ_TRUTH["cells"] if c["table"] == "review_litigation"}
+    assert got == want
+    with pytest.MonkeyPatch.context() as mp:  # without OCR: the picture is named, as in HTML
+        mp.setenv("GIOAR_OCR", "0")
+        assert "table printed as an image: media/image1.png near '四、政府信息公开行政复议、行政诉讼情况'" in parse_file(path).error
