@@ -47,7 +47,6 @@ ENABLE_HINT = "OCR is not installed: pip install 'gioar-extract[ocr]' to read sc
 MIN_SCORE = 0.3  # boxes read with less confidence are noise (RapidOCR's own default drops < 0.5)
 REC_BATCH = 24  # crops recognised between two looks at the clock
 DARK = 150  # grey level below which a pixel is ink (white paper, black or grey print)
-RULE_DARK = 190  # rules are thin: at 100 dpi a hairline renders light grey
 
 
 @dataclass(frozen=True)
@@ -235,7 +234,9 @@ _AS_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "。": "0", "○": "0",
 
 def _digit_like(text: str) -> str:
     """A number read with letters for digits ("O", "l") is the number: in these tables a lone
-    letter O is never meant."""
+    letter O is never meant. A lone 一 is a stroke: a dash (or a 1, which the identities decide)."""
+    if text == "一":
+        return "—"
     if _DIGITISH.fullmatch(text) and (any(ch.isdigit() for ch in text) or set(text) <= set("Oo。○〇")):
         return text.translate(_AS_DIGIT)
     return text
@@ -311,14 +312,33 @@ def _merge_runs(runs: list[tuple[int, int, int]], gap: int, max_thick: int) -> l
     return out
 
 
+def _rule_ink(gray: "np.ndarray", k: int) -> "np.ndarray":
+    """Pixels of horizontal rules: solid ink, or a thin line darker than the paper `k` pixels
+    above and below it (a light grey hairline; not the inside of a shaded box, which is as dark
+    as its neighbours). Gaps of up to two pixels (where rules cross) are closed."""
+    import numpy as np
+
+    g = gray.astype(np.int16)
+    pad = np.pad(g, ((k, k), (0, 0)), constant_values=255)
+    around = np.minimum(pad[:-2 * k], pad[2 * k:])
+    m = (g < DARK) | ((g < 235) & (g < around - 25))
+    left1, right1 = np.zeros_like(m), np.zeros_like(m)
+    left1[:, 1:], right1[:, :-1] = m[:, :-1], m[:, 1:]
+    left2, right2 = np.zeros_like(m), np.zeros_like(m)
+    left2[:, 2:], right2[:, :-2] = m[:, :-2], m[:, 2:]
+    return m | (left1 & right1) | (left1 & right2) | (left2 & right1)
+
+
 def find_rules(gray: "np.ndarray", unit: float) -> tuple[list[Rule], list[Rule]]:
     """Horizontal and vertical rules of a page image; `unit` is the text height in pixels
-    (a rule is longer than three characters, and at most a third of one thick)."""
-    dark = gray < RULE_DARK
-    min_len = max(12, int(2.5 * unit))
+    (a rule is longer than a few characters, and at most a third of one thick)."""
+    k = max(3, int(unit / 4))
     thick = max(3, int(unit / 3))
-    h = _merge_runs(_runs(dark, min_len), gap=max(2, int(unit / 4)), max_thick=thick)
-    v = _merge_runs(_runs(dark.T, min_len), gap=max(2, int(unit / 4)), max_thick=thick)
+    gap = max(2, int(unit / 4))
+    # Horizontal rules run under whole rows (bold strokes of a heading are shorter); a vertical
+    # rule may close a single row, about 2.5 characters high.
+    h = _merge_runs(_runs(_rule_ink(gray, k), max(12, int(3.5 * unit))), gap=gap, max_thick=thick)
+    v = _merge_runs(_runs(_rule_ink(gray.T, k), max(12, int(2.5 * unit))), gap=gap, max_thick=thick)
     return h, v
 
 
@@ -398,10 +418,14 @@ def _cell_text(boxes: list[TextBox]) -> tuple[str, float | None]:
     if not boxes:
         return "", None
     text = ""
-    for line in _lines(boxes):
+    lines = _lines(boxes)
+    for line in lines:
         for b in line:
             text = join_pieces(text, b.text)
-    return tidy(text), round(min(b.score for b in boxes), 4)
+    score = min(b.score for b in boxes)
+    if sum(1 for line in lines if all(_VALUE.fullmatch(b.text) for b in line)) >= 2:
+        score = 0.0  # numbers on two lines of one cell: a rule between rows was not seen
+    return tidy(text), round(score, 4)
 
 
 def _grid_table(grid: _Grid, boxes: list[TextBox], page: int | None, unit: float,

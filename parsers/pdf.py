@@ -20,7 +20,8 @@ What a text-based PDF gives is glyphs with positions and vector graphics. This r
   EquivalentUnifiedIdeograph.txt (parsers/data/), fake-bold doubled glyphs removed
   (pdfplumber's dedupe_chars), "(cid:NNN)" glyphs from fonts without a ToUnicode map re-read
   from pypdfium2's text layer, else reported;
-- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer",
+- hands the pages without a text layer (scanned) to OCR (parsers/ocr.py, the [ocr] extra);
+  without it they are reported as partial with "scanned: no text layer" and how to enable OCR;
   raises `EncryptedDocument` and `CorruptDocument` for what cannot be opened;
 - has a per-document time limit (`TIME_LIMIT` seconds, env `GIOAR_PDF_TIME_LIMIT`): a SIGALRM
   timer interrupts pdfplumber wherever it is when the reader runs in a process's main thread

@@ -170,7 +170,8 @@ def test_rules_found_in_an_image():
 
 
 def test_digits_read_as_letters():
-    assert [ocr._digit_like(t) for t in ("O", "1O", "l2", "。", "其他", "2023年")] == ["0", "10", "12", "0", "其他", "2023年"]
+    assert [ocr._digit_like(t) for t in ("O", "1O", "l2", "。", "一", "其他", "2023年")] == \
+        ["0", "10", "12", "0", "—", "其他", "2023年"]
 
 
 # -- trust through the identities (no OCR needed: the cells of a real report, marked as OCR'd) ----

@@ -5,7 +5,7 @@ than LOW_CONFIDENCE. A number that makes every identity it takes part in hold is
 an identity fails in an OCR'd table:
 
 - a common confusion of the recogniser (0/8/6/9, 1/7 in one digit, a lost single-digit cell
-  read as blank) is corrected when exactly one such change of one cell makes every identity that
+  read as blank, a 1 read as a dash) is corrected when exactly one such change of one cell makes every identity that
   cell takes part in hold, breaks none, and no other single change does the same for those
   checks: the cell gets the corrected value, `raw` keeps the OCR text, flag `ocr_corrected`;
 - otherwise every OCR'd cell of the failing identity (its row or column) is flagged
@@ -47,6 +47,8 @@ def _alternatives(cell: MatchedCell) -> list[float]:
     if cell.value is None:
         if not raw and "blank" in cell.flags:
             return [float(d) for d in range(1, 10)]  # a lost single digit (0 changes no sum)
+        if "dash" in cell.flags and raw in ("—", "-", "一"):
+            return [1.0]  # a 1 read as a stroke
         return []
     if not _DIGITS.fullmatch(raw):
         return []
@@ -108,7 +110,7 @@ def review(cells: list[MatchedCell], checks: list[CheckResult], schema: Schema) 
             log.info("OCR correction %s.%s.%s: %r read, %g proven by the identities", *_key(cell), cell.raw, ch.value)
             corrected[_key(cell)] = cell.raw
             cell.value = ch.value
-            cell.flags = [f for f in cell.flags if f != "blank"] + ["ocr_corrected"]
+            cell.flags = [f for f in cell.flags if f not in ("blank", "dash")] + ["ocr_corrected"]
             applied = True
         if not applied:
             break
@@ -133,7 +135,7 @@ def review(cells: list[MatchedCell], checks: list[CheckResult], schema: Schema) 
 def _with(cell: MatchedCell, value: float, fn):
     """fn() evaluated with the cell holding `value` for a moment."""
     old_value, old_flags = cell.value, cell.flags
-    cell.value, cell.flags = value, [f for f in cell.flags if f != "blank"]
+    cell.value, cell.flags = value, [f for f in cell.flags if f not in ("blank", "dash")]
     try:
         return fn()
     finally:
