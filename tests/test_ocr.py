@@ -28,7 +28,7 @@ IMAGE_SRC = "uploadfiles/202301/W020230130562018374512.png"  # as the page shows
 needs_ocr = pytest.mark.skipif(not ocr.available(), reason="the [ocr] extra is not installed")
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _roomy_ocr_limits():
     """These tests check what OCR reads; the time limits have their own test (a busy machine
     must not make them fail)."""
@@ -56,7 +56,7 @@ def _score(report, tables: set[str]) -> tuple[int, int, list]:
 
 
 @pytest.fixture(scope="session")
-def scanned_hzq():
+def scanned_hzq(_roomy_ocr_limits):
     """Pages 3-4 of the 洪泽区 report (table 三 and table 四) as a scan, parsed with OCR."""
     data = image_only_pdf(HZQ.read_bytes(), dpi=150, pages=[3, 4])
     return parse_bytes(data, source="hzq-scanned.pdf")
@@ -89,7 +89,7 @@ def test_scanned_pdf_tables_read_by_ocr(scanned_hzq):
 
 @needs_ocr
 def test_rotated_scan_is_turned_back():
-    data = image_only_pdf(HZQ.read_bytes(), dpi=150, pages=[4], turn=90)
+    data = image_only_pdf(HZQ.read_bytes(), dpi=100, pages=[4], turn=90)
     r = parse_bytes(data, source="hzq-p4-turned.pdf")
     cells = {(c.table, c.row, c.col): c.value for c in r.cells}
     assert cells[("review_litigation", "administrative_review", "upheld")] == 10
