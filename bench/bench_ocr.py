@@ -110,6 +110,8 @@ def main() -> None:
               f"({total['null']} null), wrong numbers unflagged {total['unflagged']}; {per_page:.1f} s/page OCR over {total['pages']} pages; "
               f"confidence right: min {min(conf_r, default=0):.3f} 5% {low[-1] if low else 0:.3f}; "
               f"wrong: {sorted(round(c, 3) for c in conf_w)}")
+        shares = ", ".join(f"<{t}: {sum(c < t for c in conf_r) / max(1, len(conf_r)):.0%}" for t in (0.5, 0.6, 0.7, 0.8, 0.9))
+        print(f"   right cells by confidence: {shares} (of {len(conf_r)})")
     print(f"load: {os.getloadavg()}")
 
 

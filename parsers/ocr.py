@@ -472,7 +472,7 @@ def _grid_table(grid: _Grid, boxes: list[TextBox], page: int | None, unit: float
                     break
     rows: list[list[Cell]] = [[] for _ in range(nr)]
     for s in sorted(spans):
-        if not inside[s] and images is not None and s[2] - s[0] == 1:
+        if not inside[s] and images is not None:
             found = _reread_blank(*images, (xs[s[1]], ys[s[0]], xs[s[3]], ys[s[2]]), unit, deadline)
             if found is not None:
                 inside[s].append(found)
