@@ -215,10 +215,17 @@ def test_a_lost_single_digit_cell_is_restored(text_cells):
     by_key, cells = _as_ocr(text_cells)
     cell = by_key[("denied_state_secret", "natural_person")]
     assert cell.value == 1
-    cell.value, cell.raw, cell.flags = None, "", ["blank"]  # the lone "1" was not detected
+    cell.value, cell.raw, cell.flags = None, "", ["blank"]  # the lone "1" was not read
+    cell.confidence = 0.0  # ink in the cell that read as nothing
     checks = _review(cells)
     assert (cell.value, cell.raw) == (1, "") and "ocr_corrected" in cell.flags and "blank" not in cell.flags
     assert all(c.status != "fail" for c in checks)
+    # A cell without ink is surely blank: the failing identities then point at the others.
+    by_key, cells = _as_ocr(text_cells)
+    cell = by_key[("denied_state_secret", "natural_person")]
+    cell.value, cell.raw, cell.flags, cell.confidence = None, "", ["blank"], 1.0
+    checks = _review(cells)
+    assert cell.value is None and "ocr_suspect" in cell.flags and "ocr_corrected" not in cell.flags
 
 
 def test_an_unprovable_error_flags_the_failing_identity_cells(text_cells):

@@ -4,10 +4,11 @@ A cell read by OCR is flagged `ocr`, and `ocr_low_confidence` when the recognise
 than LOW_CONFIDENCE. A number that makes every identity it takes part in hold is trusted. Where
 an identity fails in an OCR'd table:
 
-- a common confusion of the recogniser (0/8/6/9, 1/7 in one digit, a lost single-digit cell
-  read as blank, a 1 read as a dash) is corrected when exactly one such change of one cell makes every identity that
-  cell takes part in hold, breaks none, and no other single change does the same for those
-  checks: the cell gets the corrected value, `raw` keeps the OCR text, flag `ocr_corrected`;
+- a common confusion of the recogniser (0/8/6/9, 1/7 in one digit, a lost single-digit cell:
+  ink read as nothing, a 1 read as a dash) is corrected when exactly one such change of one cell
+  makes every identity that cell takes part in hold (two at least: its row's and its column's),
+  breaks none, and no other single change does the same for those checks: the cell gets the
+  corrected value, `raw` keeps the OCR text, flag `ocr_corrected`;
 - otherwise every OCR'd cell of the failing identity (its row or column) is flagged
   `ocr_suspect`, and the check's note names them.
 
@@ -45,8 +46,10 @@ def _alternatives(cell: MatchedCell) -> list[float]:
     """The values a confused reading of this cell could stand for."""
     raw = cell.raw.strip()
     if cell.value is None:
-        if not raw and "blank" in cell.flags:
-            return [float(d) for d in range(1, 10)]  # a lost single digit (0 changes no sum)
+        if not raw and "blank" in cell.flags and cell.confidence < LOW_CONFIDENCE:
+            # Ink that read as nothing: a lost single digit (0 changes no sum). A cell with no
+            # ink at all is surely blank.
+            return [float(d) for d in range(1, 10)]
         if "dash" in cell.flags and raw in ("—", "-", "一"):
             return [1.0]  # a 1 read as a stroke
         return []
@@ -95,9 +98,9 @@ def review(cells: list[MatchedCell], checks: list[CheckResult], schema: Schema) 
                 status = {ch.check: ch.status for ch in after}
                 if any(status.get(k) == "fail" and k not in failing for k in status):
                     continue  # breaks an identity that held
-                mine = [ch for ch in after if _key(cell) in ch.terms]
-                if any(ch.status == "fail" for ch in mine):
-                    continue
+                mine = [ch for ch in after if _key(cell) in ch.terms and ch.status != "not_assessable"]
+                if len(mine) < 2 or any(ch.status == "fail" for ch in mine):
+                    continue  # proven only by two identities (its row's and its column's) holding
                 fixes = frozenset(k for k in failing if status.get(k) == "pass")
                 if fixes:
                     changes.append(_Change(cell, value, fixes))
