@@ -654,6 +654,18 @@ class OcrOutcome:
     problems: list[str] = field(default_factory=list)
 
 
+def _cannot(doc: Document, settings: OcrSettings, say_off: bool) -> bool:
+    """OCR is off or not installed: the document says so (how to enable it) and stays as read."""
+    if not settings.enabled:
+        if say_off:
+            doc.warnings.append("OCR turned off (--no-ocr)")
+        return True
+    if not available():
+        doc.warnings.append(ENABLE_HINT)
+        return True
+    return False
+
+
 def _note(doc: Document, outcome: OcrOutcome) -> Document:
     if outcome.pages:
         doc.meta["ocr_pages"] = str(len(outcome.pages))
@@ -667,13 +679,7 @@ def ocr_pdf_pages(doc: Document, pdoc, pages: list[int], scanned_warning: str) -
     in page order among the document's; the "no text layer" warnings of pages read are dropped.
     Without the extra, or with OCR off, the document is returned with the reason added."""
     settings = OcrSettings.from_env()
-    if not pages:
-        return doc
-    if not settings.enabled:
-        doc.warnings.append("OCR turned off (--no-ocr)")
-        return doc
-    if not available():
-        doc.warnings.append(ENABLE_HINT)
+    if not pages or _cannot(doc, settings, say_off=True):
         return doc
     start = time.monotonic()
     outcome = OcrOutcome()
@@ -819,10 +825,7 @@ def ocr_table_images(doc: Document, images: list[tuple[str, Block | None, str]],
     reader's warning about it) whose bytes are at hand (`data_of(src)`, else `local_image`) is
     read by OCR; its blocks go where the image stood and its warning is dropped."""
     settings = OcrSettings.from_env()
-    if not settings.enabled:
-        return doc
-    if not available():
-        doc.warnings.append(ENABLE_HINT)
+    if _cannot(doc, settings, say_off=False):  # the image's own warning says what is missing
         return doc
     start = time.monotonic()
     outcome = OcrOutcome()
