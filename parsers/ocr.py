@@ -94,10 +94,18 @@ def engine():
                     text_score=MIN_SCORE, print_verbose=False)
 
 
+def use_environment(env: dict[str, str]) -> None:
+    """Take these GIOAR_OCR* settings (a worker process, from the run that started it: a fork
+    server keeps the environment it was started with)."""
+    for key in [k for k in os.environ if k.startswith("GIOAR_OCR") and k not in env]:
+        del os.environ[key]
+    os.environ.update(env)
+
+
 def warm_up(env: dict[str, str] | None = None) -> None:
     """Take the caller's OCR settings and load the engine once (Dask workers, before any document)."""
-    if env:
-        os.environ.update(env)
+    if env is not None:
+        use_environment(env)
     if OcrSettings.from_env().enabled and available():
         engine()
 

@@ -88,7 +88,8 @@ def test_scanned_pdf_tables_read_by_ocr(scanned_hzq):
 
 
 @needs_ocr
-def test_rotated_scan_is_turned_back():
+def test_rotated_scan_is_turned_back(monkeypatch):
+    monkeypatch.setenv("GIOAR_OCR_DPI", "100")  # three detections to find the side: kept cheap
     data = image_only_pdf(HZQ.read_bytes(), dpi=100, pages=[4], turn=90)
     r = parse_bytes(data, source="hzq-p4-turned.pdf")
     cells = {(c.table, c.row, c.col): c.value for c in r.cells}
@@ -285,3 +286,24 @@ def test_docx_table_four_as_a_picture(tmp_path):
     with pytest.MonkeyPatch.context() as mp:  # without OCR: the picture is named, as in HTML
         mp.setenv("GIOAR_OCR", "0")
         assert "table printed as an image: media/image1.png near '四、政府信息公开行政复议、行政诉讼情况'" in parse_file(path).error
+
+
+@needs_ocr
+def test_cli_summary_counts_ocr_and_no_ocr_reaches_the_workers(tmp_path, capsys):
+    import pandas as pd
+
+    from extract.cli import main
+
+    scan = tmp_path / "blank.pdf"
+    scan.write_bytes(image_only_pdf(HZQ.read_bytes(), dpi=100, pages=[1], blank=True))
+    assert main(["parse", str(scan), "--out", str(tmp_path / "a"), "--workers", "1", "--quiet"]) == 0
+    assert "; OCR 1 pages in " in capsys.readouterr().err
+    reports = pd.read_parquet(tmp_path / "a" / "reports.parquet")
+    assert reports["ocr_pages"].tolist() == [1]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GIOAR_OCR", "1")  # the CLI sets it to 0 for its workers: undone afterwards
+        # The same fork server as the first run: the setting travels with the worker's start.
+        assert main(["parse", str(scan), "--out", str(tmp_path / "b"), "--workers", "1", "--quiet", "--no-ocr"]) == 0
+    assert "OCR" not in capsys.readouterr().err.strip().split("\n")[-1]
+    reports = pd.read_parquet(tmp_path / "b" / "reports.parquet")
+    assert "OCR turned off (--no-ocr)" in reports["error"][0] and reports["ocr_pages"].tolist() == [0]

@@ -59,7 +59,7 @@ PARSED, WRITING = 0, 1
 
 
 def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang: bool,
-            out: str, prefix: str, chunk_size: int) -> None:
+            out: str, prefix: str, chunk_size: int, ocr_env: dict[str, str]) -> None:
     """Parse the jobs it is sent (lists; None: no more) until none are left or `max_tasks` are
     done. Counts parsed documents in `state` (shared memory), writes them in chunks of
     `chunk_size` (or CHUNK_SECONDS of work) and sends ("written", chunks so far, the chunk's
@@ -68,6 +68,9 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
     from ..report import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    from parsers.ocr import use_environment
+
+    use_environment(ocr_env)  # this run's OCR settings (--no-ocr, --ocr-dpi)
     warm_up()  # a no-op when forked from the warmed-up server
     parts = PartWriter(Path(out), prefix)
     buffer, local = [], deque()
@@ -146,9 +149,11 @@ class _Worker:
         self.state = ctx.RawArray("q", 2)
         # Read in the parent: the fork server's environment is the one it started with.
         hang = os.environ.get("GIOAR_TEST_HANG") == "1"
+        from parsers.ocr import environment
+
         self.proc = ctx.Process(target=_worker, daemon=True,
                                 args=(task_r, result_w, self.state, settings.max_tasks, hang,
-                                      str(settings.out), prefix, settings.chunk_size))
+                                      str(settings.out), prefix, settings.chunk_size, environment()))
         self.proc.start()
         task_r.close()
         result_w.close()
