@@ -5,13 +5,17 @@ the PP-OCR models, nothing is downloaded) gives text boxes with coordinates and 
 From them this module rebuilds what a text reader would have given, so that the same template
 matching runs unchanged:
 
-- ruling lines are found in the image itself (long dark runs of pixels, numpy only): where
-  printed, they give the table's grid, its merged cells (a border that is not drawn) and which
-  box belongs to which cell; a table without rules becomes rows of boxes standing in columns;
-- the boxes outside tables become lines, short ones paragraphs of their own, running lines
-  joined; page numbers in the margins are dropped;
-- every cell and paragraph keeps the OCR confidence (the lowest of its boxes), which the report
-  wing turns into the flags `ocr` and `ocr_low_confidence`;
+- ruling lines are found in the image itself (long thin runs of pixels darker than the paper
+  around them, numpy only): where printed, they give the table's grid, its merged cells (a
+  border that is not drawn) and which box belongs to which cell; a detected box that a rule
+  runs through is cut there (neighbouring "0 0" read as "oo"); a table without rules becomes
+  rows of boxes standing in columns;
+- a grid cell where nothing was detected but ink is printed is recognised again on its own;
+- the boxes outside tables become lines, paragraphs (a line running to the margin continued by
+  the next one); page numbers and running headers in the margins are dropped;
+- every cell and paragraph keeps the OCR confidence (the lowest of its boxes; an empty cell 1
+  without ink, 0 with ink that reads as nothing; 0 for numbers on two lines of one cell), which
+  the report wing turns into the flags `ocr` and `ocr_low_confidence`;
 - a page turned by 90°, 180° or 270° is turned back (text boxes standing upright, or the line
   classifier reading most lines upside down).
 
@@ -20,7 +24,8 @@ of one page is bounded by the image size), `max_pages` per document and `doc_sec
 that a long scan ends partial with the reason instead of being killed by the batch's limit. The
 engine is loaded once per process (`engine()`; `warm_up` for Dask workers).
 
-Settings come from the environment (the CLI sets them before it starts any worker):
+Settings come from the environment (the CLI sets them; local workers get them when they start,
+Dask workers through `warm_up`):
 GIOAR_OCR=0 turns OCR off, GIOAR_OCR_DPI, GIOAR_OCR_PAGE_SECONDS, GIOAR_OCR_MAX_PAGES,
 GIOAR_OCR_DOC_SECONDS, GIOAR_OCR_THREADS (ONNX Runtime threads; 0: its default).
 """
@@ -78,7 +83,7 @@ def environment() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def available() -> bool:
     try:
-        import rapidocr_onnxruntime  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401  (only whether it is there)
     except ImportError:
         return False
     return True
