@@ -307,3 +307,26 @@ def test_cli_summary_counts_ocr_and_no_ocr_reaches_the_workers(tmp_path, capsys)
     assert "OCR" not in capsys.readouterr().err.strip().split("\n")[-1]
     reports = pd.read_parquet(tmp_path / "b" / "reports.parquet")
     assert "OCR turned off (--no-ocr)" in reports["error"][0] and reports["ocr_pages"].tolist() == [0]
+
+
+@needs_ocr
+def test_a_scanned_page_among_text_pages():
+    """Pages 1-2 with their text layer, pages 3-4 as a scan (a report whose tables were scanned)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    text = pdfium.PdfDocument(HZQ.read_bytes())
+    scan = pdfium.PdfDocument(image_only_pdf(HZQ.read_bytes(), dpi=150, pages=[3]))
+    mixed = pdfium.PdfDocument.new()
+    mixed.import_pages(text, [0, 1])
+    mixed.import_pages(scan, [0])
+    out = io.BytesIO()
+    mixed.save(out)
+    r = parse_bytes(out.getvalue(), source="mixed.pdf")
+    assert r.ocr_pages == 1 and "no text layer" not in r.error
+    cells = {(c.table, c.row, c.col): c for c in r.cells}
+    text_cell = cells[("active_disclosure", "administrative_licensing", "decisions")]
+    assert text_cell.confidence is None and text_cell.page == 2
+    ocr_cell = cells[("applications", "unavailable_needs_creation", "natural_person")]
+    assert (ocr_cell.value, ocr_cell.page) == (3, 3) and "ocr" in ocr_cell.flags
