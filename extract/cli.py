@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="as --resume, and parse again every failed document, of any failure kind")
     parse.add_argument("--no-panel", action="store_true",
                        help="do not rebuild the archive (agencies, panel, coverage, panel_checks) at the end")
+    _ocr_options(parse)
 
     for name, text in (("fetch", "fetch what is new or changed on the configured sites"),
                        ("run", "fetch, then parse what is new or changed into the dataset")):
@@ -85,7 +86,34 @@ def _parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", parents=[verbose], help="print what the parser saw in one document, and why")
     show.add_argument("file")
+    _ocr_options(show)
     return p
+
+
+def _ocr_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--no-ocr", action="store_true",
+                     help="do not read scanned pages and table images by OCR (the [ocr] extra)")
+    cmd.add_argument("--ocr-dpi", type=int, default=None,
+                     help="resolution scanned PDF pages are rendered at for OCR (default: 150)")
+
+
+def _set_ocr(args) -> str | None:
+    """OCR settings go to the environment, which the worker processes (and a LocalCluster's)
+    inherit: set before any of them starts. Returns an error message for a bad value."""
+    if getattr(args, "no_ocr", False):
+        os.environ["GIOAR_OCR"] = "0"
+    dpi = getattr(args, "ocr_dpi", None)
+    if dpi is not None:
+        if not 50 <= dpi <= 400:
+            return "--ocr-dpi must be between 50 and 400"
+        os.environ["GIOAR_OCR_DPI"] = str(dpi)
+    timeout = getattr(args, "doc_timeout", None)
+    if timeout:  # OCR stops in time to keep what it read, before the worker is killed
+        os.environ.setdefault("GIOAR_OCR_DOC_SECONDS", f"{0.8 * timeout:g}")
+    workers = getattr(args, "workers", 1) or 1
+    # One ONNX Runtime thread per worker when the workers fill the cores.
+    os.environ.setdefault("GIOAR_OCR_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     args.verbose = getattr(args, "verbose", False)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    problem = _set_ocr(args)
+    if problem:
+        print(f"extract: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from .console import quiet_on_broken_pipe
 
     if args.command == "show":

@@ -39,6 +39,7 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
                                      "page furniture such as visit counters); empty for a failed document"),
         ("redirected_to", "string", "the URL a fetched document was finally served from, when `source` "
                                     "redirected, else empty"),
+        ("ocr_pages", "integer", "pages (or table images) of the document read by OCR; 0 when it has a text layer"),
     ],
     "cells": [
         ("report_id", "string", "SHA-256 of the document bytes"),
@@ -52,8 +53,13 @@ TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("unit", "string", "unit printed in the header or the cell (万元, 元, 件…), else empty"),
         ("flags", "string", "comma-separated: blank, dash, signed_text, unit_in_cell, unplaced, unmatched_row, not_a_number, "
                             "placed_by_identity (a collapsed run placed because one placement alone satisfies "
-                            "the identities), not_printed (a column cut off at the page edge)"),
+                            "the identities), not_printed (a column cut off at the page edge), "
+                            "ocr (read by OCR from an image), ocr_low_confidence (OCR confidence below the calibrated "
+                            "threshold), ocr_suspect (read by OCR and in an identity that fails: the check's note names "
+                            "the cells), ocr_corrected (an OCR confusion such as 8 for 0 corrected because exactly one "
+                            "correction makes every identity hold; raw keeps the OCR text)"),
         ("page", "integer", "page number for paged formats, else null"),
+        ("ocr_confidence", "number", "OCR's confidence (0-1) in the cell's text, for cells read by OCR; else null"),
     ],
     "sections": [
         ("report_id", "string", "SHA-256 of the document bytes"),

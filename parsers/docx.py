@@ -144,6 +144,7 @@ class _Reader:
     def __init__(self, doc) -> None:
         self.doc = doc
         self.numbering = _Numbering(doc)
+        self.images: list[tuple[str, int]] = []  # (relationship id, index of the block after it)
         self.styles: dict[str, tuple[str, int | None]] = {}
         try:
             for st in doc.styles.element.iter(W + "style"):
@@ -281,6 +282,8 @@ class _Reader:
                 b = self.paragraph(el)
                 if b is not None:
                     out.append(b)
+                else:  # a picture on a line of its own: perhaps a table pasted as an image
+                    self.images.extend((rid, len(out)) for rid in _picture_ids(el))
             elif el.tag == W + "tbl":
                 if el.find(f"{W}tr/{W}tc/{W}tbl") is not None:
                     # A layout table (a web page's frame saved as Word): its cells hold the
@@ -340,4 +343,20 @@ def read_docx(data: bytes, name: str = "") -> Document:
                 meta[key] = value
     except Exception:  # noqa: BLE001 - metadata is optional
         pass
-    return Document(blocks=blocks, format="docx", meta=meta)
+    doc = Document(blocks=blocks, format="docx", meta=meta)
+    if reader.images:
+        from .ocr import docx_table_images
+
+        return docx_table_images(doc, reader.images, document.part, name)
+    return doc
+
+
+_PIC = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _picture_ids(p) -> list[str]:
+    """Relationship ids of the pictures in a paragraph (DrawingML blips, VML image data)."""
+    ids = [b.get(_REL + "embed") for b in p.iter(_PIC)]
+    ids += [v.get(_REL + "id") for v in p.iter("{urn:schemas-microsoft-com:vml}imagedata")]
+    return [i for i in ids if i]

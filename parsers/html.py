@@ -295,6 +295,8 @@ class _Walker:
         self.last_text = ""
         self.loose_images: list[tuple[str, str]] = []
         self.image_warnings: list[str] = []
+        self.image_src: dict[str, str] = {}  # shown address → src as written (OCR looks for the file)
+        self.image_tables: list[tuple[str, int, str]] = []  # (src, block index after it, warning)
         self.skip: set = set()
         self.orphans: list[list[Cell]] = []
 
@@ -346,6 +348,7 @@ class _Walker:
         if self.section and self.section_images and not self.section_tables:
             for src, _ in self.section_images[:1]:
                 self.image_warnings.append(f"table printed as an image: {src} near '{self.section_label}'")
+                self.image_tables.append((self.image_src.get(src, src), len(self.blocks), self.image_warnings[-1]))
         self.section, self.section_label, self.section_tables = "", "", 0
         self.section_images = []
 
@@ -370,6 +373,7 @@ class _Walker:
         shown = src if src.startswith("data:") is False else "data:…"
         if self.base and not src.startswith("data:"):
             shown = urljoin(self.base, src)
+        self.image_src[shown] = src
         if self.section:
             self.section_images.append((shown, self.section_label))
         else:
@@ -887,6 +891,8 @@ def read_html(data: bytes, name: str = "") -> Document:
         raise ParseError("; ".join(warnings), source=name)
     tables = [b for b in blocks if isinstance(b, Table)]
     warnings.extend(walker.image_warnings)
+    # Where each table image stood: the block after it (None: the end), found again by identity.
+    image_tables = [(src, blocks[i] if i < len(blocks) else None, w) for src, i, w in walker.image_tables]
     if not tables and walker.loose_images and not walker.image_warnings:
         src, near = walker.loose_images[0]
         warnings.append(f"table printed as an image: {src} near '{near[:40]}'")
@@ -924,7 +930,11 @@ def read_html(data: bytes, name: str = "") -> Document:
         blocks.insert(0, Paragraph(f"发布机构:{agency}"))
     if not blocks and not warnings:
         raise EmptyDocument("page holds no text", source=name)
-    return Document(blocks=blocks, format="html", encoding=encoding, title=title, meta=meta,
-                    warnings=warnings)
+    doc = Document(blocks=blocks, format="html", encoding=encoding, title=title, meta=meta, warnings=warnings)
+    if image_tables:
+        from .ocr import ocr_table_images
+
+        return ocr_table_images(doc, image_tables, name)
+    return doc
 
 

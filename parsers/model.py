@@ -21,6 +21,7 @@ class Cell:
     rowspan: int = 1
     colspan: int = 1
     page: int | None = None
+    confidence: float | None = None  # OCR's confidence (0–1) in the text; None: not read by OCR
 
     @property
     def is_blank(self) -> bool:
@@ -38,6 +39,7 @@ class Heading:
 class Paragraph:
     text: str
     page: int | None = None
+    confidence: float | None = None  # as Cell.confidence
 
 
 @dataclass

@@ -22,10 +22,11 @@ which also reads a file whose pages pdfium fails on. Everything below is the sam
   whose words stand in columns with numbers (a table without rules) become table rows;
 - fixes Chinese text quirks: CJK radical code points (⼯ ⺠) mapped with Unicode's
   EquivalentUnifiedIdeograph.txt (parsers/data/), fake-bold doubled glyphs removed
-  (pdfplumber's dedupe_chars), glyphs without a Unicode mapping ("(cid:NNN)" in pdfminer)
-  re-read from pdfium's text layer on the pdfplumber path, else reported;
-- reports a PDF without a text layer (scanned) as partial with "scanned: no text layer" (pages
-  without characters are decided in one place, `_Reader._without_text`),
+  (pdfplumber's dedupe_chars), "(cid:NNN)" glyphs from fonts without a ToUnicode map re-read
+  from pypdfium2's text layer, else reported;
+- hands the pages without a text layer (scanned) to OCR (parsers/ocr.py, the [ocr] extra);
+  without it they are reported as partial with "scanned: no text layer" and how to enable OCR;
+  pages without characters are decided in one place, `_Reader._without_text`;
   raises `EncryptedDocument` and `CorruptDocument` for what cannot be opened;
 - has a per-document time limit (`TIME_LIMIT` seconds, env `GIOAR_PDF_TIME_LIMIT`): a SIGALRM
   timer interrupts the reader wherever it is when it runs in a process's main thread
@@ -678,6 +679,13 @@ def _read(reader: "_Reader", limit: float) -> Document:
         except _TimeUp:
             pass
     return reader.document()
+def _ocr_scanned(doc: Document, pdoc, pages: list[int]) -> Document:
+    """The hook for pages without a text layer: OCR reads them where it is installed and on."""
+    if not pages:
+        return doc
+    from .ocr import ocr_pdf_pages
+
+    return ocr_pdf_pages(doc, pdoc, pages, SCANNED)
 
 
 class _Reader:
@@ -827,7 +835,8 @@ class _Reader:
         # The file's own title (a browser prints the page's <title>) when it names a report.
         if not re.search(r"(?:政府信息公开|政务公开).*(?:报告|年报)", title):
             title = ""
-        return Document(blocks=blocks, format="pdf", title=tidy(title), meta=self.meta, warnings=self.warnings)
+        doc = Document(blocks=blocks, format="pdf", title=tidy(title), meta=self.meta, warnings=self.warnings)
+        return _ocr_scanned(doc, self.pdoc, self.scanned)
 
     def _body_style(self) -> tuple[str, float, float, float]:
         fonts: Counter = Counter()

@@ -80,7 +80,7 @@ def test_dataset_files(batch):
                                                           "panel_checks"]
     cells_fields = [f["name"] for f in package["resources"][1]["schema"]["fields"]]
     assert cells_fields == ["report_id", "table", "row", "col", "value", "raw", "row_label", "col_label",
-                            "unit", "flags", "page"]
+                            "unit", "flags", "page", "ocr_confidence"]
     metrics = pd.read_parquet(out / "metrics.parquet")
     assert len(metrics) == 204
     assert "applications.new_requests.total" in metrics.columns

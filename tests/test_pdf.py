@@ -117,7 +117,8 @@ def test_browser_running_header_and_footer_dropped():
     ("pdf-scanned.pdf", "partial", SCANNED),
     ("pdf-cid-unmapped.pdf", "partial", "unreadable text (font without a ToUnicode map"),
 ])
-def test_bad_pdfs_end_with_a_reason_quickly(name, status, reason):
+def test_bad_pdfs_end_with_a_reason_quickly(name, status, reason, monkeypatch):
+    monkeypatch.setenv("GIOAR_OCR", "0")  # the reader's own reasons (OCR has tests/test_ocr.py)
     start = time.monotonic()
     report = extract.parse_file((BAD if status == "failed" else DOCS) / name)
     assert time.monotonic() - start < 10
@@ -126,9 +127,10 @@ def test_bad_pdfs_end_with_a_reason_quickly(name, status, reason):
     assert not any(c.value is not None for c in report.cells)
 
 
-def test_scanned_pdf_is_a_warning_not_an_empty_success():
+def test_scanned_pdf_is_a_warning_not_an_empty_success(monkeypatch):
+    monkeypatch.setenv("GIOAR_OCR", "0")
     doc = read_pdf((DOCS / "pdf-scanned.pdf").read_bytes())
-    assert doc.blocks == [] and doc.warnings == [SCANNED]
+    assert doc.blocks == [] and doc.warnings == [SCANNED, "OCR turned off (--no-ocr)"]
 
 
 def test_errors_are_typed():

@@ -83,6 +83,9 @@ def parse_dask(jobs: Iterable[Job], workers: int, scheduler: str | None,
         level = logging.getLogger().getEffectiveLevel()
         if level < logging.WARNING:  # -v: the per-document lines come from the workers
             client.run(_log_to_stderr, level)
+        from parsers.ocr import environment, warm_up as ocr_warm_up
+
+        client.run(ocr_warm_up, environment())  # this run's OCR settings; the engine loaded once
         n_workers = len(client.scheduler_info().get("workers", {})) or workers
         pending = iter(jobs)
         futures = {}

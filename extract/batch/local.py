@@ -74,7 +74,8 @@ class _Stop(BaseException):
 
 
 def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang: bool,
-            out: str, prefix: str, chunk_size: int, log_level: int = logging.WARNING) -> None:
+            out: str, prefix: str, chunk_size: int, log_level: int = logging.WARNING,
+            ocr_env: dict[str, str] | None = None) -> None:
     """Parse the jobs it is sent (lists; None: no more) until none are left or `max_tasks` are
     done. Counts parsed documents in `state` (shared memory), writes them in chunks of
     `chunk_size` (or CHUNK_SECONDS of work) and sends ("written", chunks so far, the chunk's
@@ -84,6 +85,8 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
     from ..report import warm_up
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops us
+    from parsers.ocr import use_environment
+
     stop = {"asked": False, "busy": False}  # busy: writing or sending, not to be cut short
 
     def on_term(signum, frame) -> None:
@@ -93,6 +96,7 @@ def _worker(tasks: Connection, results: Connection, state, max_tasks: int, hang:
 
     if log_level < logging.WARNING:  # -v: the per-document lines come from here
         logging.basicConfig(level=log_level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    use_environment(ocr_env or {})  # this run's OCR settings (--no-ocr, --ocr-dpi)
     # A no-op when forked from the warmed-up server; a worker forked from the parent before the
     # server is ready loads jieba only if one of its documents needs it.
     warm_up(jieba=False)
@@ -205,10 +209,12 @@ class _Worker:
         self.state = ctx.RawArray("q", 2)
         # Read in the parent: the fork server's environment is the one it started with.
         hang = os.environ.get("GIOAR_TEST_HANG") == "1"
+        from parsers.ocr import environment
+
         self.proc = ctx.Process(target=_worker, daemon=True,
                                 args=(task_r, result_w, self.state, settings.max_tasks, hang,
                                       str(settings.out), prefix, settings.chunk_size,
-                                      logging.getLogger().getEffectiveLevel()))
+                                      logging.getLogger().getEffectiveLevel(), environment()))
         self.proc.start()
         task_r.close()
         result_w.close()

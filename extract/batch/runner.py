@@ -67,6 +67,8 @@ class RunSummary:
     checks_failed: int = 0
     seconds: float = 0.0
     csv_seconds: float | None = None  # the CSV phase at the end (None: no CSV written)
+    ocr_pages: int = 0
+    ocr_seconds: float = 0.0
     out: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)  # the first MAX_FAILURES_LISTED
     not_read: dict[str, int] = field(default_factory=dict)  # files a folder walk passed over, by reason
@@ -82,12 +84,13 @@ class RunSummary:
     def line(self) -> str:
         resumed = f", {self.skipped} already in the dataset" if self.skipped else ""
         csv = "" if self.csv_seconds is None else f" (CSV files {self.csv_seconds:.1f}s)"
+        ocr = f"; OCR {self.ocr_pages} pages in {self.ocr_seconds:.1f}s" if self.ocr_pages else ""
         passed = ""
         if self.not_read:
             why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.not_read.items(), key=lambda kv: -kv[1]))
             passed = f"; {sum(self.not_read.values())} skipped: {why}"
         return (f"{self.documents} documents: {self.ok} ok, {self.partial} partial, {self.failed} failed, "
-                f"{self.duplicates} duplicates{resumed}; {self.cells} cells, {self.checks_failed} failed checks"
+                f"{self.duplicates} duplicates{resumed}; {self.cells} cells, {self.checks_failed} failed checks{ocr}"
                 f"{passed}; {self.seconds:.1f}s{csv} → {self.out}")
 
 
@@ -302,6 +305,8 @@ def parse_documents(items: Iterable[tuple], settings: RunSettings,
         setattr(summary, report.status, getattr(summary, report.status) + 1)
         summary.cells += outcome.n_cells
         summary.checks_failed += outcome.n_checks_failed
+        summary.ocr_pages += report.ocr_pages
+        summary.ocr_seconds += report.ocr_seconds
         if report.status == "failed" and len(summary.failures) < MAX_FAILURES_LISTED:
             summary.failures.append((report.source, report.error))
 

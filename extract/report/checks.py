@@ -8,7 +8,7 @@ and the dataset reports them as printed.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .schema import Schema
 from .templates import MatchedCell
@@ -23,6 +23,7 @@ class CheckResult:
     lhs: float | None
     rhs: float | None
     note: str = ""
+    terms: list[tuple[str, str, str]] = field(default_factory=list)  # (table, row, col) of the cells it adds up
 
 
 def _expand(patterns: tuple[str, ...], names: list[str]) -> list[str]:
@@ -105,6 +106,7 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
                     if not lhs_c or not rhs_c:
                         continue
                 results.append(_evaluate(f"{check.id}[{col}]", lhs_c, rhs_c, lookup, check.kind, check.soft))
+                results[-1].terms = [(table, r, col) for r in lhs_c + rhs_c]
         else:
             table = check.table_key
             cells_t = by_table.get(table)
@@ -117,4 +119,5 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
                 lookup = {c: cells_t[(row, c)] for c in (*check.lhs, *check.rhs) if (row, c) in cells_t}
                 results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup,
                                          check.kind, check.soft))
+                results[-1].terms = [(table, row, c) for c in (*check.lhs, *check.rhs)]
     return results

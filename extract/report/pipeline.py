@@ -19,6 +19,7 @@ from ..contract import PANDAS_DTYPES, TABLES
 from .indicators import Indicator, find_indicators, narrative_checks
 from .legacy import StatisticsMatch, is_legacy, match_statistics, rekey_sections
 from .metadata import extract_metadata
+from .ocr_trust import review as review_ocr
 from .schema import load_schema
 from .sections import FoundSection, find_sections
 from .statements import Statement, find_statements
@@ -50,6 +51,8 @@ class Report:
     supersedes: str = ""
     redirected_to: str = ""
     latest: bool = True  # the dataset writer clears it when a later version supersedes this one
+    ocr_pages: int = 0
+    ocr_seconds: float = 0.0  # not a dataset column: the run's summary adds it up
     cells: list[MatchedCell] = field(default_factory=list)
     sections: list[FoundSection] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
@@ -78,7 +81,8 @@ class Report:
         row["failure"] = (self.failure or "document") if self.status == "failed" else ""
         cells = [{"report_id": rid, "table": c.table, "row": c.row, "col": c.col, "value": c.value, "raw": c.raw,
                   "row_label": c.row_label, "col_label": c.col_label, "unit": c.unit,
-                  "flags": ",".join(dict.fromkeys(c.flags)), "page": c.page} for c in self.cells]
+                  "flags": ",".join(dict.fromkeys(c.flags)), "page": c.page, "ocr_confidence": c.confidence}
+                 for c in self.cells]
         sections = [{"report_id": rid, "ordinal": s.ordinal, "number": s.number, "heading": s.heading,
                      "section": s.key, "text": s.text} for s in self.sections]
         checks = [{"report_id": rid, "check": c.check, "status": c.status, "lhs": c.lhs, "rhs": c.rhs,
@@ -126,6 +130,8 @@ def parse_with_document(data: bytes, source: str = "") -> tuple[Report, parsers.
         report.failure = failure_kind(exc)
         return report, None
     report.format, report.encoding = doc.format, doc.encoding
+    report.ocr_pages = int(doc.meta.get("ocr_pages") or 0)
+    report.ocr_seconds = float(doc.meta.get("ocr_seconds") or 0.0)
     schema = load_schema()
 
     sections = find_sections(doc, schema)
@@ -151,7 +157,8 @@ def parse_with_document(data: bytes, source: str = "") -> tuple[Report, parsers.
 
     report.sections, report.cells, report.statements, report.statistics = sections, cells, statements, statistics
     report.template, report.status, report.error = _judge(doc, meta.title, sections, tables, statistics, statements)
-    report.checks = run_checks(cells, schema) + narrative_checks(report.template, cells, statements, schema)
+    report.checks = (review_ocr(cells, run_checks(cells, schema), schema)
+                     + narrative_checks(report.template, cells, statements, schema))
     report.indicators = find_indicators(report.template, cells, statements, schema)
     return report, doc
 

@@ -38,6 +38,7 @@ class Token:
     # which cells share a printed row.
     line: tuple[int, int] | None = None
     clipped: bool = False  # a cell of a table cut off at the page's right edge
+    confidence: float | None = None  # OCR's confidence in the text (None: not read by OCR)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class MatchedCell:
     unit: str
     flags: list[str]
     page: int | None
+    confidence: float | None = None  # OCR's confidence in the raw text (None: not read by OCR)
 
 
 @dataclass
@@ -106,10 +108,10 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
                     kind = "value" if is_value_text(text) else "text"
                 swallowed = _LABEL_THEN_VALUE.match(text) if kind == "text" else None
                 if swallowed:
-                    out.append(Token(swallowed.group("label"), "text", page, where, line, block.clipped))
-                    out.append(Token(swallowed.group("value"), "value", page, where, line, block.clipped))
+                    out.append(Token(swallowed.group("label"), "text", page, where, line, block.clipped, cell.confidence))
+                    out.append(Token(swallowed.group("value"), "value", page, where, line, block.clipped, cell.confidence))
                     continue
-                out.append(Token(text, kind, page, where, line, block.clipped))
+                out.append(Token(text, kind, page, where, line, block.clipped, cell.confidence))
             continue
         text = block.text.strip()
         if bi in heading_blocks or isinstance(block, Heading):
@@ -118,7 +120,7 @@ def cell_stream(doc: Document, heading_blocks: set[int]) -> list[Token]:
             kind = "prose"
         else:
             kind = "value" if is_value_text(text) else "text"
-        out.append(Token(text, kind, block.page, (bi, 0, 0)))
+        out.append(Token(text, kind, block.page, (bi, 0, 0), getattr(block, "confidence", None)))
     return out
 
 
@@ -559,7 +561,7 @@ class _Matcher:
             return MatchedCell(spec.key, row_key, col, None, "", r.label.text, col_label, unit, flags, r.label.page)
         v = parse_value(tok.text)
         return MatchedCell(spec.key, row_key, col, v.value, tok.text, r.label.text, col_label,
-                           v.unit or unit, flags + v.flags, tok.page or r.label.page)
+                           v.unit or unit, flags + v.flags, tok.page or r.label.page, tok.confidence)
 
     def _resolve_t4(self, match: TableMatch) -> None:
         spec = self.specs[T4]
