@@ -26,7 +26,8 @@ def _read(data: bytes, name: str, backend: str):
 
 
 @pytest.mark.parametrize("path", PDFS + BAD_PDFS, ids=lambda p: p.name)
-def test_same_document_from_both_backends(path):
+def test_same_document_from_both_backends(path, monkeypatch):
+    monkeypatch.setenv("GIOAR_OCR", "0")  # the backends' pages; OCR of the scanned ones is tests/test_ocr.py's
     data = path.read_bytes()
     plumber, pdfium = _read(data, path.name, "pdfplumber"), _read(data, path.name, "pdfium")
     assert pdfium == plumber
