@@ -72,6 +72,10 @@ def generate(out: Path, n_reports: int, seed: int = 1) -> None:
         nonlocal reports, cells, part
         if reports:
             for name, rows in (("reports", reports), ("cells", cells)):
+                n = len(rows["report_id"])
+                for c in rows:  # columns the generator does not set (ocr_confidence…): null
+                    if len(rows[c]) < n:
+                        rows[c] = [None] * n
                 folder = out / f"{name}.parquet"
                 folder.mkdir(parents=True, exist_ok=True)
                 pq.write_table(pa.Table.from_pydict(rows, schema=_schema(name)), folder / f"part-{part:05d}.parquet")
