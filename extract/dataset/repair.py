@@ -17,7 +17,6 @@ import logging
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ def chunk_of(part: Path) -> str:
 def keep_one_copy(out: Path) -> int:
     """Remove unfinished chunks and every copy but the newest of each report; returns the number
     of reports whose older copies were removed."""
-    from .writer import ALL_TABLES, _atomic_write, _parts
+    from .writer import ALL_TABLES, _parts, drop_reports
 
     out = Path(out)
     reports = _parts(out / "reports.parquet")
@@ -53,15 +52,7 @@ def keep_one_copy(out: Path) -> int:
                 part.unlink()
                 unfinished += 1
             elif chunk in stale:
-                column = pq.read_table(part, columns=["report_id"]).column(0)
-                keep = pc.invert(pc.is_in(column, value_set=pa.array(sorted(stale[chunk]), pa.string())))
-                if pc.all(keep).as_py():
-                    continue
-                table = pq.read_table(part, partitioning=None).filter(keep)
-                if table.num_rows:
-                    _atomic_write(table, part)
-                else:
-                    part.unlink()
+                drop_reports(stale[chunk], [part])
     doubled = sum(len(ids) for ids in stale.values())
     if unfinished:
         log.info("%s: removed %d parts of chunks an interrupted run did not finish", out, unfinished)
