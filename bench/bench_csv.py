@@ -59,7 +59,7 @@ def make_dataset(out: Path, n: int, outcomes: list) -> None:
     """n documents as Parquet parts, written the way two local workers write them."""
     import pyarrow as pa
 
-    from extract.dataset.writer import PartWriter, chunk_tables
+    from extract.dataset.writer import WRITE_ORDER, PartWriter, chunk_tables
 
     # Each corpus document's tables once; a generated document is one of them with its own ids.
     templates = [chunk_tables([o]) for o in outcomes]
@@ -75,9 +75,8 @@ def make_dataset(out: Path, n: int, outcomes: list) -> None:
                     table = table.set_column(table.schema.get_field_index("source"), "source",
                                              pa.array([f"bench/doc-{i:07d}"] * table.num_rows, pa.string()))
                 merged.setdefault((name, key), []).append(table)
-        order = ("cells", "sections", "checks", "metrics", "reports")
         tables = [(name, key, pa.concat_tables(ts)) for (name, key), ts in
-                  sorted(merged.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
+                  sorted(merged.items(), key=lambda kv: (WRITE_ORDER.index(kv[0][0]), kv[0][1]))]
         writers[(start // CHUNK) % 2].write_tables(tables)
 
 
@@ -94,7 +93,7 @@ rss_before = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0])
 t = time.perf_counter()
 w.close()
 seconds = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024  # this process's own peak
 csv = getattr(w, "csv_seconds", None)
 print(f"close {seconds:.2f} s" + (f" (CSV phase {csv:.2f} s)" if csv is not None else "")
       + f"; peak RSS {peak:.0f} MiB (RSS before close {rss_before:.0f} MiB)")
