@@ -10,32 +10,17 @@ absent.
 from __future__ import annotations
 
 import fnmatch
-import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
 import duckdb
 import pyarrow as pa
 
-
-@dataclass(frozen=True)
-class Indicator:
-    key: str
-    text: str
-    legacy: tuple[str, ...]
-    modern: tuple[str, ...]
+from ..report.schema import IndicatorSpec, load_schema
+from .source import sql_string
 
 
-@lru_cache(maxsize=1)
-def load_indicators() -> tuple[Indicator, ...]:
-    text = resources.files("extract").joinpath("data/gioar-schema.toml").read_text("utf-8")
-    return tuple(Indicator(d["key"], d.get("text", ""), tuple(d.get("legacy", ())), tuple(d.get("modern", ())))
-                 for d in tomllib.loads(text).get("indicators", []))
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
+def load_indicators() -> tuple[IndicatorSpec, ...]:
+    """The schema's `[[indicators]]`, as the report wing reads them."""
+    return tuple(load_schema().indicators)
 
 
 def _cell_patterns(source: str) -> list[str]:
@@ -60,7 +45,7 @@ def _expr(source: str, has_statements: bool) -> str | None:
 
 
 def _aggregate(source: str) -> str:
-    keys = ", ".join(_lit(k) for k in _cell_keys(source)) or "NULL"
+    keys = ", ".join(sql_string(k) for k in _cell_keys(source)) or "NULL"
     return f"{'sum' if source.startswith('sum:') else 'max'}(v) FILTER (WHERE key IN ({keys})) AS {_col('src', source)}"
 
 
@@ -74,7 +59,7 @@ def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[st
     indicators = load_indicators()
     keys = [i.key for i in indicators]
     if "indicators" in present:
-        cols = ", ".join(f"max(value) FILTER (WHERE indicator = {_lit(k)}) AS \"{k}\"" for k in keys)
+        cols = ", ".join(f"max(value) FILTER (WHERE indicator = {sql_string(k)}) AS \"{k}\"" for k in keys)
         con.execute(f"""CREATE TABLE panel_indicators AS
             SELECT i.report_id, {cols or 'NULL AS none'} FROM indicators i
             WHERE i.report_id IN (SELECT report_id FROM {chosen}) GROUP BY i.report_id""")
@@ -100,7 +85,7 @@ def indicator_table(con: duckdb.DuckDBPyConnection, chosen: str, present: set[st
     has_statements = "statements" in present
     stated = sorted({s.split(":", 1)[1] for i in indicators for s in i.legacy + i.modern if s.startswith("statement:")})
     if has_statements and stated:
-        cols = ", ".join(f"arg_min(value, start) FILTER (WHERE key = {_lit(k)}) AS {_col('st', k)}" for k in stated)
+        cols = ", ".join(f"arg_min(value, start) FILTER (WHERE key = {sql_string(k)}) AS {_col('st', k)}" for k in stated)
         con.execute(f"""CREATE TABLE ind_statements AS SELECT report_id, {cols} FROM statements
             WHERE report_id IN (SELECT report_id FROM {chosen}) GROUP BY report_id""")
     else:

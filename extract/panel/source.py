@@ -20,22 +20,22 @@ class ArchiveError(Exception):
     """The dataset cannot be read into the archive (no reports table, unreadable parts)."""
 
 
-def quote_path(path: Path) -> str:
-    """A path as an SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"
+def sql_string(value: str | Path) -> str:
+    """A path or a value as an SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def relation(out: Path, name: str) -> str | None:
     """SQL reading table `name` of the dataset in `out`, or None when the dataset has no such table."""
     folder = out / f"{name}.parquet"
     if folder.is_dir() and any(p for p in folder.rglob("*.parquet") if not p.name.startswith(".")):
-        glob = quote_path(folder / "**" / "*.parquet")
+        glob = sql_string(folder / "**" / "*.parquet")
         return f"read_parquet({glob}, hive_partitioning = false, union_by_name = true)"
     if folder.is_file():
-        return f"read_parquet({quote_path(folder)})"
+        return f"read_parquet({sql_string(folder)})"
     csv = out / f"{name}.csv"
     if csv.is_file():
-        return f"read_csv({quote_path(csv)}, header = true, all_varchar = true)"
+        return f"read_csv({sql_string(csv)}, header = true, all_varchar = true)"
     return None
 
 
@@ -71,7 +71,7 @@ def connect(out: Path, tables: tuple[str, ...], memory_limit: str = MEMORY_LIMIT
     tmp.mkdir(parents=True)
     con = duckdb.connect(str(tmp / "archive.duckdb"))
     con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET temp_directory = {quote_path(tmp)}")
+    con.execute(f"SET temp_directory = {sql_string(tmp)}")
     con.execute("SET preserve_insertion_order = false")
     present = set()
     for name in tables:

@@ -13,7 +13,7 @@ import duckdb
 from ..contract import ARCHIVE_TABLES, PANEL_INDICATOR
 from ..dataset.writer import datapackage
 from .indicators import load_indicators
-from .source import quote_path
+from .source import sql_string
 
 BOM = "\ufeff".encode("utf-8")
 ORDER = {"agencies": "agency_id", "panel": "agency_id, year", "coverage": "agency_id, year",
@@ -50,7 +50,7 @@ def write_archive(con: duckdb.DuckDBPyConnection, out: Path, fmt: str, indicator
             tmp = out / f".{name}.parquet.tmp-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
-            con.execute(f"COPY ({query}) TO {quote_path(tmp / 'part-0.parquet')} (FORMAT parquet)")
+            con.execute(f"COPY ({query}) TO {sql_string(tmp / 'part-0.parquet')} (FORMAT parquet)")
             _replace_dir(tmp, out / f"{name}.parquet")
         else:
             shutil.rmtree(out / f"{name}.parquet", ignore_errors=True)
@@ -58,7 +58,7 @@ def write_archive(con: duckdb.DuckDBPyConnection, out: Path, fmt: str, indicator
             raw = out / f".{name}.csv.raw-{os.getpid()}"
             tmp = out / f".{name}.csv.tmp-{os.getpid()}"
             try:
-                con.execute(f"COPY ({query}) TO {quote_path(raw)} (FORMAT csv, HEADER true)")
+                con.execute(f"COPY ({query}) TO {sql_string(raw)} (FORMAT csv, HEADER true)")
                 with open(tmp, "wb") as dst, open(raw, "rb") as src:
                     dst.write(BOM)
                     shutil.copyfileobj(src, dst, 1 << 20)

@@ -23,7 +23,7 @@ class CheckResult:
     lhs: float | None
     rhs: float | None
     note: str = ""
-    terms: list[tuple[str, str, str]] = field(default_factory=list)  # (table, row, col) of the cells it adds up
+    cells: list[tuple[str, str, str]] = field(default_factory=list)  # (table, row, col) of the cells it adds up
 
 
 def _expand(patterns: tuple[str, ...], names: list[str]) -> list[str]:
@@ -50,8 +50,8 @@ def _side(keys: list[str], lookup: dict[str, MatchedCell]) -> tuple[float | None
     return (None if missing else total), missing, blank
 
 
-def _evaluate(check_id: str, lhs_keys: list[str], rhs_keys: list[str],
-              lookup: dict[str, MatchedCell], kind: str = "equal", soft: bool = False) -> CheckResult:
+def _evaluate(check_id: str, lhs_keys: list[str], rhs_keys: list[str], lookup: dict[str, MatchedCell],
+              cells: list[tuple[str, str, str]], kind: str = "equal", soft: bool = False) -> CheckResult:
     lhs, miss_l, blank_l = _side(lhs_keys, lookup)
     rhs, miss_r, blank_r = _side(rhs_keys, lookup)
     blanks = blank_l + blank_r
@@ -59,9 +59,9 @@ def _evaluate(check_id: str, lhs_keys: list[str], rhs_keys: list[str],
         [f"blank cells counted as 0: {len(blanks)}"] if blanks else [])
     if lhs is None or rhs is None:
         missing = ", ".join(miss_l + miss_r)
-        return CheckResult(check_id, "not_assessable", lhs, rhs, f"missing: {missing}")
+        return CheckResult(check_id, "not_assessable", lhs, rhs, f"missing: {missing}", cells)
     holds = lhs >= rhs - TOLERANCE if kind == "at_least" else abs(lhs - rhs) <= TOLERANCE
-    return CheckResult(check_id, "pass" if holds else "fail", lhs, rhs, "; ".join(notes))
+    return CheckResult(check_id, "pass" if holds else "fail", lhs, rhs, "; ".join(notes), cells)
 
 
 def _other_rows(rows: list[str]) -> list[str]:
@@ -105,8 +105,8 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
                     lhs_c, rhs_c = [r for r in lhs_rows if r in lookup], [r for r in rhs_rows if r in lookup]
                     if not lhs_c or not rhs_c:
                         continue
-                results.append(_evaluate(f"{check.id}[{col}]", lhs_c, rhs_c, lookup, check.kind, check.soft))
-                results[-1].terms = [(table, r, col) for r in lhs_c + rhs_c]
+                results.append(_evaluate(f"{check.id}[{col}]", lhs_c, rhs_c, lookup,
+                                         [(table, r, col) for r in lhs_c + rhs_c], check.kind, check.soft))
         else:
             table = check.table_key
             cells_t = by_table.get(table)
@@ -118,6 +118,5 @@ def run_checks(cells: list[MatchedCell], schema: Schema) -> list[CheckResult]:
                     continue  # the row has no such column (an optional 小计, a cut-off row)
                 lookup = {c: cells_t[(row, c)] for c in (*check.lhs, *check.rhs) if (row, c) in cells_t}
                 results.append(_evaluate(f"{check.id}[{row}]", list(check.lhs), list(check.rhs), lookup,
-                                         check.kind, check.soft))
-                results[-1].terms = [(table, row, c) for c in (*check.lhs, *check.rhs)]
+                                         [(table, row, c) for c in (*check.lhs, *check.rhs)], check.kind, check.soft))
     return results

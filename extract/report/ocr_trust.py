@@ -88,7 +88,7 @@ def review(cells: list[MatchedCell], checks: list[CheckResult], schema: Schema) 
         failing = {ch.check: ch for ch in checks if ch.status == "fail"}
         if not failing:
             break
-        candidates = {t for ch in failing.values() for t in ch.terms
+        candidates = {t for ch in failing.values() for t in ch.cells
                       if t in by_key and by_key[t].confidence is not None and t not in corrected}
         changes: list[_Change] = []
         for cell in (by_key[t] for t in sorted(candidates)):
@@ -100,7 +100,7 @@ def review(cells: list[MatchedCell], checks: list[CheckResult], schema: Schema) 
                 status = {ch.check: ch.status for ch in after}
                 if any(status.get(k) == "fail" and k not in failing for k in status):
                     continue  # breaks an identity that held
-                mine = [ch for ch in after if _key(cell) in ch.terms and ch.status != "not_assessable"]
+                mine = [ch for ch in after if _key(cell) in ch.cells and ch.status != "not_assessable"]
                 if len(mine) < 2 or any(ch.status == "fail" for ch in mine):
                     continue  # proven only by two identities (its row's and its column's) holding
                 fixes = frozenset(k for k in failing if status.get(k) == "pass")
@@ -121,14 +121,14 @@ def review(cells: list[MatchedCell], checks: list[CheckResult], schema: Schema) 
             break
         checks = run_checks(cells, schema)
     for ch in checks:
-        touched = [t for t in ch.terms if t in corrected]
+        touched = [t for t in ch.cells if t in corrected]
         if touched:
             fixed = ", ".join(f"{r}.{c} (OCR read {corrected[(tb, r, c)] or 'blank'!r}, "
                               f"{by_key[(tb, r, c)].value:g} proven)" for tb, r, c in touched)
             ch.note = _join(ch.note, f"OCR corrected: {fixed}")
         if ch.status != "fail":
             continue
-        suspects = [by_key[t] for t in ch.terms if t in by_key and by_key[t].confidence is not None]
+        suspects = [by_key[t] for t in ch.cells if t in by_key and by_key[t].confidence is not None]
         for cell in suspects:
             if "ocr_suspect" not in cell.flags:
                 cell.flags.append("ocr_suspect")
