@@ -203,13 +203,14 @@ def _nightly(args) -> int:
 
 
 def _parse(args) -> int:
-    if args.engine == "local" or not args.scheduler:
+    if args.engine == "dask" and not args.scheduler:
         from .batch.dask import SERVER_MODULES
         from .batch.local import start_server
 
-        # The fork server loads the pipeline while this process imports and scans. A Dask
-        # LocalCluster forks its workers from it too.
-        start_server(() if args.engine == "local" else SERVER_MODULES)
+        # The fork server loads the pipeline while this process imports and scans; a Dask
+        # LocalCluster forks its workers from it. (The local engine starts its server when a run
+        # needs one: batch.local.parse_local.)
+        start_server(SERVER_MODULES)
     from .batch.local import EngineError
     from .batch.runner import Interrupted, RunSettings, run
     from .dataset import DatasetError

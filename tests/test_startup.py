@@ -99,3 +99,47 @@ def test_server_ready_file(monkeypatch, tmp_path):
     assert local.server_ready() is False
     (tmp_path / "ready").touch()
     assert local.server_ready() is True
+
+
+def _spy_workers(monkeypatch):
+    from extract.batch import local
+
+    started, servers = [], []
+    real = local._Worker.__init__
+
+    def spy(self, ctx, settings, prefix):
+        started.append(ctx.get_start_method())
+        real(self, ctx, settings, prefix)
+
+    monkeypatch.setattr(local._Worker, "__init__", spy)
+    monkeypatch.setattr(local, "start_server", lambda extra=(): servers.append(extra))
+    monkeypatch.delenv(local.READY_ENV, raising=False)  # no server started by this process's runs
+    return started, servers
+
+
+def test_a_short_command_line_run_starts_no_server_and_no_idle_worker(tmp_path, monkeypatch):
+    """One document from the command line: one worker, forked from the parent, and no fork
+    server loading the pipeline (a second of CPU) beside it."""
+    from extract.batch.runner import RunSettings, run
+
+    started, servers = _spy_workers(monkeypatch)
+    summary = run([DOCS / "html-word-mso.html"], RunSettings(out=tmp_path / "out", workers=2, progress=False,
+                                                             format="parquet", early_workers=True))
+    assert (summary.documents, summary.ok, summary.failed) == (1, 1, 0)
+    assert started == ["fork"] and servers == []
+
+
+def test_the_server_is_started_once_workers_will_need_replacing(tmp_path, monkeypatch):
+    """Half-way to a worker's retirement (max_tasks) the server is asked for, once; until it is
+    ready (here: never) replacements are forked from the parent too, and every document is
+    parsed once."""
+    from make_variants import make
+
+    from extract.batch.runner import RunSettings, run
+
+    started, servers = _spy_workers(monkeypatch)
+    make(tmp_path / "src", 50)
+    summary = run([tmp_path / "src"], RunSettings(out=tmp_path / "out", workers=2, progress=False, format="parquet",
+                                                  max_tasks=10, early_workers=True))
+    assert (summary.documents, summary.failed) == (50, 0)
+    assert servers == [()] and set(started) == {"fork"} and len(started) >= 5

@@ -269,23 +269,25 @@ class _Queue:
     def __init__(self, jobs: Iterable[Job]) -> None:
         self._input = iter(jobs)
         self._retry: deque[Job] = deque()
-        self._next: Job | None = None
+        self._ahead: deque[Job] = deque()  # taken from the input, not handed out yet
 
     def take(self, n: int) -> list[Job]:
         out: list[Job] = []
         while len(out) < n and not self.empty():
-            if self._retry:
-                out.append(self._retry.popleft())
-            else:
-                out.append(self._next)
-                self._next = None
+            out.append(self._retry.popleft() if self._retry else self._ahead.popleft())
         return out
 
     def empty(self) -> bool:
-        if self._retry or self._next is not None:
-            return False
-        self._next = next(self._input, None)
-        return self._next is None
+        return not self.more_than(0)
+
+    def more_than(self, n: int) -> bool:
+        """Are more than n jobs left? (Reads at most n + 1 ahead of the lazy input.)"""
+        while len(self._retry) + len(self._ahead) <= n:
+            job = next(self._input, None)
+            if job is None:
+                return False
+            self._ahead.append(job)
+        return True
 
     def again(self, jobs: Iterable[Job]) -> None:
         self._retry.extend(jobs)
@@ -349,13 +351,15 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     from ..dataset import DatasetError, remove_parts
 
     ctx = _context()
-    # Until the fork server has loaded the pipeline (a second or two: jieba's dictionary),
-    # workers are forked from this process, which has what a document needs but jieba (they
-    # load it if a document of theirs needs it); the workers that replace them come from the
-    # server.
+    # From the command line (`early_workers`), workers are forked from this process, which has
+    # what a document needs but jieba (they load it if a document of theirs needs it), until a
+    # fork server has loaded the pipeline; the server (a second or two of CPU: jieba's
+    # dictionary) is started only once a run will need replacements: a worker half-way to
+    # retiring, or one lost. A short run never pays for it.
     # Only for the command line: a script's own worker processes must all start the same way, so
     # that an unguarded one (no `if __name__ == "__main__":`) fails at once, not at a replacement.
     early = mp.get_context("fork") if getattr(settings, "early_workers", False) else None
+    server_wanted = early is None
     queue = _Queue(jobs)
     serial = count()
     attempts: dict[str, int] = {}  # times a document was running, unblamed, when its worker was lost
@@ -364,9 +368,15 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
     workers: list[_Worker] = []
     failed_starts = 0  # workers in a row lost before their first job
 
+    def want_server() -> None:
+        nonlocal server_wanted
+        if not server_wanted:
+            server_wanted = True
+            start_server()
+
     def start() -> None:
         if not queue.empty():
-            workers.append(_Worker(early if early and server_ready() is False else ctx, settings,
+            workers.append(_Worker(early if early and not server_ready() else ctx, settings,
                                    f"{run}-w{next(serial)}"))
 
     def receive(w: _Worker, answer: bool = True) -> Iterator:
@@ -378,6 +388,8 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
                     continue
                 if w.sent == 0 and settings.doc_memory_mb:
                     _check_resting_size(w.proc.pid, settings.doc_memory_mb)
+                if w.sent >= w.max_tasks // 2:
+                    want_server()  # for the worker that replaces this one
                 batch = queue.take(w.batch_size()) if w.sent < w.max_tasks else []
                 w.give(batch or None)
             elif kind == "fatal":
@@ -404,6 +416,7 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
         parsed again; the documents it parsed but did not write, and those it had not started,
         are queued again."""
         nonlocal failed_starts
+        want_server()
         w.proc.kill()
         w.proc.join()
         workers.remove(w)
@@ -477,8 +490,9 @@ def parse_local(jobs: Iterable[Job], settings, run: str,
 
     last_look = 0.0
     try:
-        for _ in range(max(1, settings.workers)):
-            start()  # each asks for jobs as it starts
+        for n in range(max(1, settings.workers)):
+            if queue.more_than(n):  # no more workers than documents
+                start()  # each asks for jobs as it starts
         while workers:
             ready = set(wait([w.results for w in workers] + [w.proc.sentinel for w in workers], timeout=TICK))
             for w in list(workers):

@@ -254,7 +254,7 @@ def _engine(jobs, settings: RunSettings, writer: DatasetWriter, progress: Callab
 
 def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
     """Parse files and folders into the dataset in settings.out."""
-    if settings.engine == "local":
+    if settings.engine == "local" and not settings.early_workers:
         from .local import start_server
 
         start_server()  # loads the pipeline in the fork server while this process scans and hashes

@@ -27,7 +27,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -86,6 +85,8 @@ def existing_ids(out: Path) -> set[str]:
     for part in _parts(out / "reports.parquet"):
         ids.update(pq.read_table(part, columns=["report_id"]).column(0).to_pylist())
     if not ids and (out / "reports.csv").is_file():  # a CSV-only dataset
+        import pandas as pd  # (only here and in _import_csv: a short command need not load it)
+
         ids.update(pd.read_csv(out / "reports.csv", encoding="utf-8-sig", usecols=["report_id"],
                                dtype=str)["report_id"])
     return ids
@@ -357,10 +358,12 @@ class DatasetWriter:
         and checks under their report's `year=` folder, as this run's own parts are), and CSV
         (and/or Parquet, as --format says) again at the end. The reports part is written last,
         as for any chunk: an import cut short is removed and done again by the next run."""
-        from .csv_export import csv_files  # (it builds on this module)
-
         if not (self.out / "reports.csv").is_file() or _parts(self.out / "reports.parquet"):
             return
+        import pandas as pd  # (only for an import: a short command need not load it)
+
+        from .csv_export import csv_files  # (it builds on this module)
+
         years = pd.read_csv(self.out / "reports.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False,
                             usecols=lambda c: c in ("report_id", "year"))
         year_of = dict(zip(years["report_id"], years.get("year", pd.Series([""] * len(years)))))

@@ -46,14 +46,21 @@ def lookup(address: str) -> tuple[str, str, str, str]:
     return province, city, county, adcode
 
 
+def read_row(address: str, positions: bool = False) -> dict:
+    """cpca's reading of one address as the dict of its one row (省, 市, 区, 地址, adcode and,
+    with `positions`, 省_pos, 市_pos, 区_pos): what `cpca.transform([address],
+    pos_sensitive=positions)` gives, without the DataFrame."""
+    cpca = cpca_module()
+    if hasattr(cpca, "_get_one_addr"):
+        return cpca._get_one_addr(address, positions, {})
+    # a cpca without the single-address function: its public path
+    return cpca.transform([address], pos_sensitive=positions).iloc[0].to_dict()
+
+
 def read_address(address: str) -> tuple[str, str, str, str, str | None]:
     """(province, city, county, adcode, what is left of the address after the place) as cpca
     reads it; the rest is None where cpca says nothing of it."""
-    cpca = cpca_module()
-    if hasattr(cpca, "_get_one_addr"):
-        row = cpca._get_one_addr(address, False, {})
-    else:  # a cpca without the single-address function: its public path
-        row = cpca.transform([address]).iloc[0].to_dict()
+    row = read_row(address)
 
     def s(v) -> str:
         return "" if v is None or (isinstance(v, float) and v != v) else str(v)
