@@ -143,3 +143,27 @@ def test_the_server_is_started_once_workers_will_need_replacing(tmp_path, monkey
                                                   max_tasks=10, early_workers=True))
     assert (summary.documents, summary.failed) == (50, 0)
     assert servers == [()] and set(started) == {"fork"} and len(started) >= 5
+
+
+def test_writing_parts_and_the_archive_load_no_pandas(tmp_path):
+    """A short run's parent and its workers convert plain rows to Arrow: pyarrow's question
+    whether a list is a pandas object does not load pandas (0.2-0.35 s), and pandas still works
+    after, for whoever wants it."""
+    code = f"""
+import sys, json
+from pathlib import Path
+from extract.cli import main
+rc = main(["parse", {str(DOCS / "html-word-mso.html")!r}, "--out", {str(tmp_path / "out")!r}, "--quiet",
+           "--workers", "1"])
+from extract.dataset import PartWriter, outcome_of
+from extract.report import parse_file
+PartWriter(Path({str(tmp_path / "parts")!r}), "t").write([outcome_of(parse_file({str(DOCS / "real-001.txt")!r}))])
+loaded = "pandas" in sys.modules
+import pandas as pd
+import pyarrow as pa
+frame = pa.table({{"a": [1, 2]}}).to_pandas()
+print(json.dumps([rc, loaded, int(frame["a"].sum()), len(pd.read_parquet({str(tmp_path / "out" / "cells.parquet")!r}))]))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [0, False, 3, 200]

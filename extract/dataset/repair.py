@@ -30,7 +30,7 @@ def chunk_of(part: Path) -> str:
 def keep_one_copy(out: Path) -> int:
     """Remove unfinished chunks and every copy but the newest of each report; returns the number
     of reports whose older copies were removed."""
-    from .writer import ALL_TABLES, _parts, drop_reports
+    from .writer import ALL_TABLES, _parts, drop_reports, read_part
 
     out = Path(out)
     reports = _parts(out / "reports.parquet")
@@ -39,7 +39,7 @@ def keep_one_copy(out: Path) -> int:
     stale: dict[str, set[str]] = {}  # chunk -> report_ids whose live copy is in another chunk
     for part in newest_first:
         chunk = chunk_of(part)
-        for rid in pq.read_table(part, columns=["report_id"]).column(0).to_pylist():
+        for rid in read_part(part, ["report_id"]).column(0).to_pylist():
             holder = live.setdefault(rid, chunk)
             if holder != chunk:
                 stale.setdefault(chunk, set()).add(rid)
@@ -65,7 +65,7 @@ def upgrade_parts(out: Path) -> int:
     """Rewrite parts written before a column was added to the contract (e.g. reports.failure),
     with that column empty: a table whose parts disagree on their columns reads as the first
     part's columns, or not at all. Returns the number of parts rewritten."""
-    from .writer import ALL_TABLES, _atomic_write, _parts, _schema
+    from .writer import ALL_TABLES, _atomic_write, _parts, _schema, read_part
 
     rewritten = 0
     for name in ALL_TABLES:
@@ -73,7 +73,7 @@ def upgrade_parts(out: Path) -> int:
         for part in _parts(Path(out) / f"{name}.parquet"):
             if pq.read_schema(part).names == schema.names:
                 continue
-            table = pq.read_table(part, partitioning=None)
+            table = read_part(part)
             columns = [table.column(f.name).cast(f.type) if f.name in table.column_names
                        else pa.nulls(table.num_rows, f.type) for f in schema]
             _atomic_write(pa.Table.from_arrays(columns, schema=schema), part)

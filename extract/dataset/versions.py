@@ -9,14 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from .writer import ALL_TABLES, _atomic_write, _parts, drop_reports
+from .writer import ALL_TABLES, _atomic_write, _parts, drop_reports, read_part
 
 
 def _columns(part: Path, names: list[str]) -> list[list]:
-    table = pq.read_table(part, columns=names)
+    table = read_part(part, names)
     return [table.column(n).to_pylist() for n in names]
 
 
@@ -32,10 +30,12 @@ def settle_versions(out: Path, run: str) -> None:
                 new[rid] = (old, content)
     if not new:
         return
+    import pyarrow.compute as pc  # (here: a run that superseded nothing need not load it)
+
     content: dict[str, str] = {}
     wanted = pa.array(sorted({old for old, _ in new.values()} | set(new)), pa.string())
     for part in _parts(folder):
-        table = pq.read_table(part, columns=["report_id", "content_sha256"])
+        table = read_part(part, ["report_id", "content_sha256"])
         table = table.filter(pc.is_in(table.column("report_id"), value_set=wanted))
         content.update(zip(table.column(0).to_pylist(), table.column(1).to_pylist()))
 
@@ -61,7 +61,7 @@ def settle_versions(out: Path, run: str) -> None:
     superseded = {kept_version(old) for rid, (old, _) in new.items() if rid not in dropped}
     touched = pa.array(sorted(superseded | set(repointed)), pa.string())
     for part in _parts(folder):
-        table = pq.read_table(part)
+        table = read_part(part)
         hit = pc.is_in(table.column("report_id"), value_set=touched)
         if not pc.any(hit).as_py():
             continue

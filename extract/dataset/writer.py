@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import __version__
+from ..arrow import plain_rows
 from ..contract import METRICS_CELL, METRICS_FIXED, TABLES
 from ..report import Report, load_schema
 from .lock import DatasetLock, DatasetLocked
@@ -74,6 +74,14 @@ def _atomic_write(table: pa.Table, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def read_part(part: Path, columns: list[str] | None = None) -> pa.Table:
+    """One part's rows (its own columns: no `year` from the folder name). Through ParquetFile,
+    not pq.read_table, whose first call imports pyarrow.dataset and with it pandas (0.25 s of a
+    short run)."""
+    with pq.ParquetFile(part) as f:
+        return f.read(columns=columns)
+
+
 def _parts(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.parquet") if p.is_file() and not p.name.startswith(".")) \
         if folder.is_dir() else []
@@ -83,7 +91,7 @@ def existing_ids(out: Path) -> set[str]:
     """report_ids the dataset in `out` already holds (read from the reports parts only)."""
     ids: set[str] = set()
     for part in _parts(out / "reports.parquet"):
-        ids.update(pq.read_table(part, columns=["report_id"]).column(0).to_pylist())
+        ids.update(read_part(part, ["report_id"]).column(0).to_pylist())
     if not ids and (out / "reports.csv").is_file():  # a CSV-only dataset
         import pandas as pd  # (only here and in _import_csv: a short command need not load it)
 
@@ -103,7 +111,7 @@ def _states(out: Path) -> Iterator[tuple[str, bool]]:
     that is not failed, "" for a failed one written before failures had a kind."""
     for part in _parts(Path(out) / "reports.parquet"):
         names = pq.read_schema(part).names
-        table = pq.read_table(part, columns=[c for c in ("report_id", "status", "failure") if c in names])
+        table = read_part(part, [c for c in ("report_id", "status", "failure") if c in names])
         failure = table.column("failure").to_pylist() if "failure" in names else [""] * table.num_rows
         for rid, status, kind in zip(table.column("report_id").to_pylist(), table.column("status").to_pylist(),
                                      failure):
@@ -162,6 +170,11 @@ WRITE_ORDER = ("cells", "sections", "checks", "statements", "indicators", "metri
 def chunk_tables(outcomes: list[Outcome]) -> list[tuple[str, str, pa.Table]]:
     """The outcomes' rows as Arrow tables: (table name, year partition or "", table), in
     WRITE_ORDER. Built where the documents were parsed (workers), so the parent only writes."""
+    with plain_rows():  # (pyarrow would import pandas to check the lists)
+        return _chunk_tables(outcomes)
+
+
+def _chunk_tables(outcomes: list[Outcome]) -> list[tuple[str, str, pa.Table]]:
     out = []
     for name in WRITE_ORDER:
         groups: dict[str, list[dict]] = {}
@@ -408,14 +421,16 @@ def drop_reports(ids: set[str], parts: list[Path]) -> None:
     """Remove the rows of these report_ids from these parts (a part left empty is deleted)."""
     if not ids:
         return
+    import pyarrow.compute as pc  # (here: a short run that drops nothing need not load it)
+
     value_set = pa.array(list(ids))
     for part in parts:
         if not part.exists():
             continue
-        keep = pc.invert(pc.is_in(pq.read_table(part, columns=["report_id"]).column(0), value_set=value_set))
+        keep = pc.invert(pc.is_in(read_part(part, ["report_id"]).column(0), value_set=value_set))
         if pc.all(keep).as_py():
             continue
-        table = pq.read_table(part, partitioning=None).filter(keep)
+        table = read_part(part).filter(keep)
         if table.num_rows:
             _atomic_write(table, part)
         else:

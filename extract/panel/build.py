@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..arrow import plain_rows
 from ..contract import ARCHIVE_TABLES
 from .agencies import assign_agencies
 from .checks import build_panel_checks
@@ -63,7 +64,8 @@ def build_archive(out: Path | str, fmt: str | None = None, agencies_file: Path |
     summary = ArchiveSummary()
     try:
         with open_dataset(out, ("reports", "cells", "sections", "statements", "indicators"), memory_limit) as (con, present):
-            _build(con, present, out, fmt, user, summary)
+            with plain_rows():  # its lookup tables are lists: pyarrow would import pandas to check
+                _build(con, present, out, fmt, user, summary)
     except duckdb.Error as exc:  # a part that cannot be read, a full disk
         raise ArchiveError(f"cannot build the archive of {out}: {exc}") from None
     summary.seconds = time.perf_counter() - start
