@@ -5,7 +5,9 @@ pipes, so a worker that runs past `doc_timeout` or above `doc_memory_mb` is kill
 document is reported as failed with the reason, a fresh worker takes its place, and the batch
 goes on. Workers also retire after `max_tasks` documents, which contains the slow memory growth
 of long-lived parsing libraries. Workers are forked from a server process that has imported the
-pipeline once (jieba's dictionary, the schema, OpenCC and cpca).
+pipeline once (jieba's dictionary, the schema, OpenCC and cpca); from the command line the first
+ones are forked from the command itself, and the server is started only once a run will need
+replacements (see parse_local).
 
 The parent does as little per document as it can, so that it does not take CPU from the workers
 (on 2 cores, converting rows and one message per document cost a third of the speed-up):
