@@ -91,7 +91,8 @@ def parse_new(config: Config, workers: int, progress: bool, reparse: bool = Fals
     """Parse the stored documents that are not in the dataset yet (with `reparse`: every stored
     document the dataset holds, again), with their URLs, the URL they redirected to, the report
     they supersede and the table images the store holds for them (read by OCR in the workers);
-    returns the RunSummary. A new document whose parsed content repeats the one it supersedes is not added (the dataset writer drops it): the state remembers that."""
+    returns the RunSummary. A new document whose parsed content repeats the one it supersedes
+    is not added (the dataset writer drops it): the state remembers that."""
     from ..batch.runner import RunSettings, parse_documents
     from ..dataset import existing_ids, retryable_ids
 
