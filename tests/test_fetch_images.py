@@ -197,3 +197,34 @@ def test_a_table_image_that_fails_is_a_warning_and_is_fetched_next_time(tmp_path
         assert "0 documents: 0 ok" in capsys.readouterr().err and site.count(IMAGE_PATH) == 2
     finally:
         site.close()
+
+
+@pytest.mark.parametrize("case", ["robots", "size"])
+def test_a_table_image_the_rules_forbid_is_not_fetched(tmp_path, capsys, monkeypatch, case):
+    """robots.txt and the image size cap (ocr.MAX_IMAGE_BYTES) hold for table images as for any URL."""
+    from extract.fetch import crawl
+
+    monkeypatch.setenv("GIOAR_OCR", "0")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 4096
+    site, cfg = _site(tmp_path, (200, png, "image/png"))
+    try:
+        if case == "robots":
+            site.pages["/robots.txt"] = (200, b"User-agent: *\nDisallow: /uploadfiles/\n", "text/plain")
+        else:
+            monkeypatch.setattr(crawl, "MAX_IMAGE_BYTES", 1000)
+        assert run(cfg) == 0
+        err = capsys.readouterr().err
+        assert "2 new, 0 changed, 0 unchanged, 0 failed, 0 skipped by robots.txt; 1 table images not fetched" in err
+        # Not requested at all, or its answer refused by its Content-Length: nothing stored.
+        assert site.count(IMAGE_PATH) == (0 if case == "robots" else 1)
+        sha = hashlib.sha256(png).hexdigest()
+        assert not (tmp_path / "raw" / sha[:2] / sha).exists()
+        why = "disallowed by robots.txt" if case == "robots" else "4104 bytes is over the size cap of 1000"
+        db = sqlite3.connect(tmp_path / "output" / "state.sqlite")
+        assert db.execute("SELECT kind, status, error FROM urls WHERE url = ?",
+                          (site.url(IMAGE_PATH),)).fetchone() == ("image", "failed", why)
+        db.close()
+        report, _ = _report(tmp_path, site.url("/xxgk/report.html"))
+        assert "table printed as an image" in report["error"]
+    finally:
+        site.close()
