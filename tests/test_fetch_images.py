@@ -103,8 +103,8 @@ report_text = '年度报告'
     return site, cfg
 
 
-def run(cfg) -> int:
-    return main(["run", "--config", str(cfg), "--quiet", "--workers", "1", "--no-panel"])
+def run(cfg, *extra: str) -> int:
+    return main(["run", "--config", str(cfg), "--quiet", "--workers", "1", "--no-panel", *extra])
 
 
 def _report(tmp_path, url: str):
@@ -164,6 +164,13 @@ def test_a_fetched_pages_table_image_is_fetched_once_and_read_by_ocr(tmp_path, p
         assert "0 new, 0 changed, 2 unchanged" in err and "table images fetched" not in err
         assert "0 documents: 0 ok" in err
         assert site.count(IMAGE_PATH) == 1 and site.count("/xxgk/report.html") == 2
+
+        # --reparse (after an upgrade) fetches nothing and reads the image from the store again.
+        hits = len(site.hits)
+        assert run(cfg, "--reparse") == 0
+        assert "; OCR 1 pages in " in capsys.readouterr().err and len(site.hits) == hits
+        again, cells = _report(tmp_path, site.url("/xxgk/report.html"))
+        assert again["ocr_pages"] == 1 and _score(cells, {"applications"}) == (right, total, [])
     finally:
         site.close()
 
@@ -228,3 +235,18 @@ def test_a_table_image_the_rules_forbid_is_not_fetched(tmp_path, capsys, monkeyp
         assert "table printed as an image" in report["error"]
     finally:
         site.close()
+
+
+def test_stored_images_resolve_a_src_as_the_page_writes_it(tmp_path):
+    from extract.batch.jobs import StoredImages
+
+    stored = tmp_path / "ab" / "abcd"
+    stored.parent.mkdir()
+    stored.write_bytes(b"\x89PNG bytes")
+    images = StoredImages("http://gov.example/xxgk/2023/report.html",
+                          {"http://gov.example/uploadfiles/t3.png": str(stored),
+                           "http://gov.example/xxgk/lost.png": str(tmp_path / "gone")})
+    assert images("/uploadfiles/t3.png") == images("../../uploadfiles/t3.png#top") == b"\x89PNG bytes"
+    assert images(" http://gov.example/uploadfiles/t3.png ") == b"\x89PNG bytes"
+    assert images("t3.png") is None  # http://gov.example/xxgk/2023/t3.png: not stored
+    assert images("../lost.png") is None  # linked, but the store lost the file: not an error
