@@ -1,5 +1,6 @@
-"""Crawl one source: its listing pages (pagination), the report links on them, and a report
-page's attachment when the report is published as one."""
+"""Crawl one source: its listing pages (pagination), the report links on them, a report page's
+attachment when the report is published as one, and the images a report page shows where a
+table should be (read by OCR when the page is parsed)."""
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,8 @@ class SourceResult:
     notes: list[str] = field(default_factory=list)  # robots.txt answers worth knowing, links over max_reports
     errors: list[dict] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # sha256 of every report document seen
-    # Images report pages show where a table should be (for OCR at parse time): fetched (new or
-    # changed) and not fetched. A failed image is a warning: its report is parsed without it.
+    # Images report pages show where a table should be (for OCR at parse time): fetched (stored,
+    # or answered 304) and not fetched. A failed image is a warning: its report is parsed without it.
     images: int = 0
     image_errors: list[dict] = field(default_factory=list)
     images_elsewhere: int = 0  # on another site than the source's: never fetched
@@ -210,8 +211,9 @@ class Crawler:
         time, or a page fetched before images were): when one comes, the page is parsed again."""
         found = [urldefrag(urljoin(got.url, src))[0] for src in table_images(got.data, got.url)]
         found = list(dict.fromkeys(u for u in found if urlsplit(u).scheme in ("http", "https")))
-        urls = [u for u in found if same_site(u, source.origins)][:MAX_TABLE_IMAGES]
-        result.images_elsewhere += len(found) - sum(1 for u in found if same_site(u, source.origins))
+        mine = [u for u in found if same_site(u, source.origins)]
+        result.images_elsewhere += len(found) - len(mine)
+        urls = mine[:MAX_TABLE_IMAGES]
         self.state.link_images(page, urls)
         arrived = False
         for url in urls:
@@ -232,19 +234,19 @@ class Crawler:
         if arrived and got.outcome == "unchanged":
             self.state.mark_unparsed([got.sha])
 
-    def _image(self, url: str, old: UrlState | None, source: Source) -> str:
-        """Fetch one table image (conditionally) into the store: new | changed | unchanged."""
+    def _image(self, url: str, old: UrlState | None, source: Source) -> None:
+        """Fetch one table image (conditionally) into the store. Raises FetchError."""
         valid = old is not None and old.status == "ok" and old.sha256
         fetched = self.client.get(url, source.origins, etag=old.etag if valid else "",
                                   last_modified=old.last_modified if valid else "", max_bytes=MAX_IMAGE_BYTES)
         if fetched.status == 304 and valid:
             self.state.touch(url)
-            return "unchanged"
+            return
         if not fetched.content.startswith(_IMAGE_MAGIC):
             raise FetchError(url, f"served as a table image but the content is {sniff_format(fetched.content, url)}"
                                   " (an error page?)")
         sha = self.store.put(fetched.content)
-        return self.state.record(url, source.name, "image", sha, fetched.etag, fetched.last_modified)
+        self.state.record(url, source.name, "image", sha, fetched.etag, fetched.last_modified)
 
     def _check_content(self, url: str, data: bytes, content_type: str) -> None:
         """What the server says a file is must be what its bytes are."""
