@@ -16,7 +16,9 @@
   ``<table>`` a `Table` with its row and column spans; layout tables (a table holding the
   report, nested tables, or a single column of prose) are unwrapped.
 - A table printed as an image, and a page that only links to a PDF/DOC attachment, give a
-  warning (the report is then partial); attachment URLs go to ``meta["attachments"]``.
+  warning (the report is then partial); attachment URLs go to ``meta["attachments"]``. A table
+  image whose bytes are at hand (the caller's `images(src)`, a data: URI, a file next to the
+  page) is read by OCR instead (parsers/ocr.py); `table_images` names them for the fetcher.
 
 Hostile pages are bounded: the input size, the element count, the table width and length and
 the total number of table cells are capped; libxml2 caps the nesting depth at 256.
