@@ -209,7 +209,12 @@ class Crawler:
         the rate limit, conditionally); link them to the page so that its parse finds them. Of
         an unchanged page only the images not stored yet are asked for (one that failed last
         time, or a page fetched before images were): when one comes, the page is parsed again."""
-        found = [urldefrag(urljoin(got.url, src))[0] for src in table_images(got.data, got.url)]
+        try:
+            srcs = table_images(got.data, got.url)
+        except Exception:  # noqa: BLE001 - a reader's bug costs the images, not the source's crawl
+            log.exception("looking for table images on %s failed", got.url)
+            srcs = []
+        found = [urldefrag(urljoin(got.url, src))[0] for src in srcs]
         found = list(dict.fromkeys(u for u in found if urlsplit(u).scheme in ("http", "https")))
         mine = [u for u in found if same_site(u, source.origins)]
         result.images_elsewhere += len(found) - len(mine)
