@@ -852,6 +852,7 @@ class _Page:
 
 
 def _walked(data: bytes, name: str) -> _Page:
+    """Decode, parse and walk a page (what read_html and table_images both need). Raises a `ParseError`."""
     if not data or not data.strip():
         raise EmptyDocument(source=name)
     if len(data) > MAX_BYTES:
@@ -890,11 +891,6 @@ def _walked(data: bytes, name: str) -> _Page:
     return _Page(root, encoding, warnings, meta, base, body, walker)
 
 
-def _outside_lines(root, body) -> list[str]:
-    """The metadata grid sits outside the body (or in a grid table inside it, handled by the walk)."""
-    return _text_lines(root, skip=body) if body is not root else []
-
-
 def table_images(data: bytes, name: str = "") -> list[str]:
     """The images of a page that stand where a table should be (those `read_html` warns about
     as "table printed as an image" and reads by OCR), their src as written: what the fetcher
@@ -915,8 +911,9 @@ def read_html(data: bytes, name: str = "", images: Callable[[str], bytes | None]
     page = _walked(data, name)
     root, encoding, warnings, meta, base, body, walker = (page.root, page.encoding, page.warnings, page.meta,
                                                           page.base, page.body, page.walker)
-    grid = _grid_values([line for line in _outside_lines(root, body) if line]
-                        + [ln for g in walker.grid_text for ln in _lines(g)])
+    # The metadata grid sits outside the body (or in a grid table inside it, handled by the walk).
+    outside = _text_lines(root, skip=body) if body is not root else []
+    grid = _grid_values([line for line in outside if line] + [ln for g in walker.grid_text for ln in _lines(g)])
     body_grid = _grid_values([b.text for b in walker.blocks[:6] if isinstance(b, Paragraph)])
     for k, v in list(grid.items()) + list(body_grid.items()):
         meta.setdefault(k, v)
