@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from .encoding import decode
 from .errors import BinaryDocument, DecodeError, EmptyDocument, ParseError, UnsupportedFormat
@@ -21,8 +22,12 @@ __all__ = [
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
-def read(data: bytes, name: str = "") -> Document:
-    """Read a document's bytes into the document model. Raises a `ParseError` subclass."""
+def read(data: bytes, name: str = "", images: Callable[[str], bytes | None] | None = None) -> Document:
+    """Read a document's bytes into the document model. Raises a `ParseError` subclass.
+
+    `images(src)` gives the bytes of an image an HTML page shows (its src as written), where the
+    caller holds them (a fetched page's images in the fetch store), or None: a table printed as
+    an image is then read by OCR. Readers never fetch anything themselves."""
     if not data or not data.strip():
         raise EmptyDocument(source=name)
     fmt = sniff_format(data, name)
@@ -44,7 +49,7 @@ def read(data: bytes, name: str = "") -> Document:
     if fmt == "html":
         from .html import read_html
 
-        return read_html(data, name=name)
+        return read_html(data, name=name, images=images)
     raise UnsupportedFormat(
         f"{fmt} documents are not supported: the readers take HTML, PDF, DOCX, DOC/WPS and plain text",
         source=name,

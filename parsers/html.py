@@ -16,7 +16,9 @@
   ``<table>`` a `Table` with its row and column spans; layout tables (a table holding the
   report, nested tables, or a single column of prose) are unwrapped.
 - A table printed as an image, and a page that only links to a PDF/DOC attachment, give a
-  warning (the report is then partial); attachment URLs go to ``meta["attachments"]``.
+  warning (the report is then partial); attachment URLs go to ``meta["attachments"]``. A table
+  image whose bytes are at hand (the caller's `images(src)`, a data: URI, a file next to the
+  page) is read by OCR instead (parsers/ocr.py); `table_images` names them for the fetcher.
 
 Hostile pages are bounded: the input size, the element count, the table width and length and
 the total number of table cells are capped; libxml2 caps the nesting depth at 256.
@@ -26,6 +28,8 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from .encoding import looks_binary
@@ -834,8 +838,21 @@ def _base_url(root, name: str) -> str:
     return href if href.startswith(("http://", "https://")) else ""
 
 
-def read_html(data: bytes, name: str = "") -> Document:
-    """Read an HTML report page's bytes into the document model. Raises a `ParseError`."""
+@dataclass
+class _Page:
+    """A page decoded, parsed and walked: what `read_html` builds its Document from."""
+
+    root: object  # the lxml tree
+    encoding: str
+    warnings: list[str]
+    meta: dict[str, str]
+    base: str  # the URL relative addresses are resolved against ("" for a local file)
+    body: object  # the element holding the report
+    walker: "_Walker"
+
+
+def _walked(data: bytes, name: str) -> _Page:
+    """Decode, parse and walk a page (what read_html and table_images both need). Raises a `ParseError`."""
     if not data or not data.strip():
         raise EmptyDocument(source=name)
     if len(data) > MAX_BYTES:
@@ -863,8 +880,6 @@ def read_html(data: bytes, name: str = "") -> Document:
     base = _base_url(root, name)
     body = _find_body(root)
 
-    # The metadata grid sits outside the body (or in a grid table inside it, handled by the walk).
-    outside = _text_lines(root, skip=body) if body is not root else []
     walker = _Walker(base)
     # chrome inside the body (a share bar, a print link) is not the report
     walker.skip = {el for el in body.xpath(".//*[@class or @id] | .//nav | .//header | .//footer | .//aside")
@@ -873,6 +888,31 @@ def read_html(data: bytes, name: str = "") -> Document:
     walker.flush()
     walker.close_orphans()
     walker.end_section()
+    return _Page(root, encoding, warnings, meta, base, body, walker)
+
+
+def table_images(data: bytes, name: str = "") -> list[str]:
+    """The images of a page that stand where a table should be (those `read_html` warns about
+    as "table printed as an image" and reads by OCR), their src as written: what the fetcher
+    fetches along with the page. [] for a page that cannot be read."""
+    try:
+        walker = _walked(data, name).walker
+    except ParseError:
+        return []
+    return list(dict.fromkeys(src for src, _, _ in walker.image_tables))
+
+
+def read_html(data: bytes, name: str = "", images: Callable[[str], bytes | None] | None = None) -> Document:
+    """Read an HTML report page's bytes into the document model. Raises a `ParseError`.
+
+    A table printed as an image is read by OCR where its bytes are at hand: `images(src)` (the
+    src as the page writes it; a fetched page's images in the fetch store), else a data: URI or
+    a file next to the page (`ocr.local_image`). Nothing is ever fetched here."""
+    page = _walked(data, name)
+    root, encoding, warnings, meta, base, body, walker = (page.root, page.encoding, page.warnings, page.meta,
+                                                          page.base, page.body, page.walker)
+    # The metadata grid sits outside the body (or in a grid table inside it, handled by the walk).
+    outside = _text_lines(root, skip=body) if body is not root else []
     grid = _grid_values([line for line in outside if line] + [ln for g in walker.grid_text for ln in _lines(g)])
     body_grid = _grid_values([b.text for b in walker.blocks[:6] if isinstance(b, Paragraph)])
     for k, v in list(grid.items()) + list(body_grid.items()):
@@ -932,9 +972,11 @@ def read_html(data: bytes, name: str = "") -> Document:
         raise EmptyDocument("page holds no text", source=name)
     doc = Document(blocks=blocks, format="html", encoding=encoding, title=title, meta=meta, warnings=warnings)
     if image_tables:
-        from .ocr import ocr_table_images
+        from .ocr import local_image, ocr_table_images
 
-        return ocr_table_images(doc, image_tables, name)
+        def data_of(src: str) -> bytes | None:
+            return (images(src) if images else None) or local_image(src, name)
+        return ocr_table_images(doc, image_tables, name, data_of=data_of)
     return doc
 
 

@@ -88,10 +88,15 @@ def test_scanned_pdf_tables_read_by_ocr(scanned_hzq):
 
 
 @needs_ocr
-def test_rotated_scan_is_turned_back(monkeypatch):
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_rotated_scan_is_turned_back(monkeypatch, caplog, turn):
+    """A page scanned on its side, either side, or upside down: turned back before it is read."""
     monkeypatch.setenv("GIOAR_OCR_DPI", "100")  # three detections to find the side: kept cheap
-    data = image_only_pdf(HZQ.read_bytes(), dpi=100, pages=[4], turn=90)
-    r = parse_bytes(data, source="hzq-p4-turned.pdf")
+    data = image_only_pdf(HZQ.read_bytes(), dpi=100, pages=[4], turn=turn)
+    with caplog.at_level("INFO", logger="parsers.ocr"):
+        r = parse_bytes(data, source="hzq-p4-turned.pdf")
+    # Turned by `turn` counter-clockwise: read after turning the rest of the way round.
+    assert f"page 1 read turned by {360 - turn}°" in caplog.text
     cells = {(c.table, c.row, c.col): c.value for c in r.cells}
     assert cells[("review_litigation", "administrative_review", "upheld")] == 10
     assert cells[("review_litigation", "litigation_after_review", "upheld")] == 5

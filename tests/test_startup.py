@@ -46,7 +46,7 @@ def test_show_reads_the_document_once(monkeypatch, capsys):
 
     calls = []
     real = parsers.read
-    monkeypatch.setattr(parsers, "read", lambda data, name="": calls.append(name) or real(data, name=name))
+    monkeypatch.setattr(parsers, "read", lambda data, name="", **kw: calls.append(name) or real(data, name=name, **kw))
     assert main(["show", str(DOCS / "real-hzq-2023.pdf")]) == 0
     assert len(calls) == 1
     out = capsys.readouterr().out

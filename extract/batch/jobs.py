@@ -9,6 +9,8 @@ import os
 import select
 import traceback
 from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urldefrag, urljoin
 
 from ..report import Report, parse_bytes, report_id_of
 
@@ -28,7 +30,28 @@ class Job:
     again: bool = False  # parsed before by a worker that was lost: written as soon as parsed
     data: bytes | None = None  # bytes the parent read already (a pipe can be read only once)
     refused: str = ""  # why the file is not read at all (not a regular file): its failed report
+    # The images a fetched page shows, held in the fetch store: (absolute URL, stored file). Small
+    # and picklable; the worker turns it into the reader's `images` (StoredImages).
+    images: tuple[tuple[str, str], ...] = ()
 
+
+@dataclass(frozen=True)
+class StoredImages:
+    """The bytes of an image a fetched page shows, by its src as the page writes it: resolved
+    against the URL the page was served from and read from the fetch store (never fetched)."""
+
+    page_url: str
+    files: dict[str, str]  # absolute image URL → stored file
+
+    def __call__(self, src: str) -> bytes | None:
+        path = self.files.get(urldefrag(urljoin(self.page_url, src.strip()))[0])
+        if path is None:
+            return None
+        try:
+            return read_bytes(path)
+        except OSError as exc:  # the store lost it: the table stays "printed as an image"
+            log.warning("%s: stored image %s cannot be read: %s", self.page_url, path, exc.strerror or exc)
+            return None
 
 
 def read_bytes(path: str) -> bytes:
@@ -42,7 +65,7 @@ def read_bytes(path: str) -> bytes:
         return fh.read()
 
 
-def parse_path(path: str, source: str | None = None) -> Report:
+def parse_path(path: str, source: str | None = None, images: Callable[[str], bytes | None] | None = None) -> Report:
     """Parse one file; any unexpected error becomes a failed report (the batch goes on).
 
     `source` is what the dataset records as the document's origin (a URL for fetched files)."""
@@ -52,13 +75,13 @@ def parse_path(path: str, source: str | None = None) -> Report:
     except OSError as exc:
         return Report(report_id="", source=source, error=f"cannot read file: {exc.strerror or exc}",
                       failure="environment")
-    return parse_data(data, source, path)
+    return parse_data(data, source, path, images)
 
 
-def parse_data(data: bytes, source: str, path: str = "") -> Report:
+def parse_data(data: bytes, source: str, path: str = "", images: Callable[[str], bytes | None] | None = None) -> Report:
     """parse_bytes, with an unexpected error as a failed report (the batch goes on)."""
     try:
-        return parse_bytes(data, source=source)
+        return parse_bytes(data, source=source, images=images)
     except Exception as exc:  # a bug must cost one document, not the batch
         log.debug("internal error on %s\n%s", path, traceback.format_exc())
         return Report(report_id=report_id_of(data), source=source,
@@ -69,10 +92,12 @@ def parse_job(job) -> Report:
     """Parse an engine.Job: the report, with the run's knowledge of the document added."""
     if job.refused:
         report = Report(report_id=job.report_id, source=job.source, error=job.refused, failure="document")
-    elif job.data is not None:
-        report = parse_data(job.data, job.source, job.path)
     else:
-        report = parse_path(job.path, job.source)
+        images = StoredImages(job.redirected_to or job.source, dict(job.images)) if job.images else None
+        if job.data is not None:
+            report = parse_data(job.data, job.source, job.path, images)
+        else:
+            report = parse_path(job.path, job.source, images)
     report.report_id = report.report_id or job.report_id
     report.supersedes = job.supersedes
     report.redirected_to = job.redirected_to

@@ -202,7 +202,8 @@ def _job(path: str, source: str, pipe_timeout: float, known: str = "") -> tuple[
 
 
 def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str, str],
-          summary: RunSummary, pipe_timeout: float = 120.0, redirected_to: dict[str, str] | None = None) -> Iterator:
+          summary: RunSummary, pipe_timeout: float = 120.0, redirected_to: dict[str, str] | None = None,
+          images: dict[str, tuple[tuple[str, str], ...]] | None = None) -> Iterator:
     """Hash each file once in the parent: identical bytes are one report. A generator, so the
     workers start parsing while the parent is still hashing. The digests seen are kept as 32
     bytes each: the only memory a run holds per document."""
@@ -222,7 +223,7 @@ def _jobs(items: Iterable[tuple[str, str]], skip: set[str], supersedes: dict[str
             summary.skipped += 1
             continue
         yield replace(job, report_id=rid, supersedes=supersedes.get(rid, ""),
-                      redirected_to=(redirected_to or {}).get(rid, ""))
+                      redirected_to=(redirected_to or {}).get(rid, ""), images=(images or {}).get(rid, ()))
 
 
 def _engine(jobs, settings: RunSettings, writer: DatasetWriter, progress: Callable[[int], None]) -> Iterator:
@@ -267,13 +268,15 @@ def run(paths: list[str | Path], settings: RunSettings) -> RunSummary:
 
 def parse_documents(items: Iterable[tuple], settings: RunSettings,
                     supersedes: dict[str, str] | None = None, total: int | None = None,
-                    summary: RunSummary | None = None, redirected_to: dict[str, str] | None = None) -> RunSummary:
+                    summary: RunSummary | None = None, redirected_to: dict[str, str] | None = None,
+                    images: dict[str, tuple[tuple[str, str], ...]] | None = None) -> RunSummary:
     """Parse (file, source) pairs and stream their records into the dataset. A third item,
     the document's report_id where the caller knows it (a store), names an unreadable file.
 
     `supersedes` maps a report_id to the report_id of the earlier version it replaces (the
     nightly run knows it; it goes into reports.supersedes), `redirected_to` the URL a fetched
-    report_id was finally served from (reports.redirected_to). `total` sizes the progress bar.
+    report_id was finally served from (reports.redirected_to), `images` the images a fetched
+    page shows that the fetch store holds (Job.images). `total` sizes the progress bar.
     Raises Interrupted on Ctrl-C or SIGTERM (what was parsed is written first), DatasetError
     when the dataset cannot be written or another run is writing it."""
     from tqdm import tqdm
@@ -286,7 +289,7 @@ def parse_documents(items: Iterable[tuple], settings: RunSettings,
     try:
         retry = RETRY_ALL if settings.retry_failed else RETRY_ON_RESUME
         skip = settled_ids(settings.out, retry) if settings.resume or settings.retry_failed else set()
-        jobs = _jobs(items, skip, supersedes or {}, summary, settings.doc_timeout, redirected_to)
+        jobs = _jobs(items, skip, supersedes or {}, summary, settings.doc_timeout, redirected_to, images)
         bar = tqdm(total=total, unit="doc", file=sys.stderr, disable=not settings.progress,
                    dynamic_ncols=True, smoothing=0.05)
     except BaseException:

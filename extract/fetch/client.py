@@ -241,8 +241,10 @@ class PoliteClient:
         return resp
 
     # -- fetching -------------------------------------------------------------------------
-    def get(self, url: str, origins: frozenset[Origin], etag: str = "", last_modified: str = "") -> Fetched:
-        """GET a URL politely; 304 when the validators say it is unchanged. Raises FetchError."""
+    def get(self, url: str, origins: frozenset[Origin], etag: str = "", last_modified: str = "",
+            max_bytes: int | None = None) -> Fetched:
+        """GET a URL politely; 304 when the validators say it is unchanged. Raises FetchError.
+        `max_bytes` lowers the size cap for this URL (a table image)."""
         if origin_of(url) is None:
             raise FetchError(url, "only http and https URLs are fetched")
         headers = {}
@@ -261,7 +263,7 @@ class PoliteClient:
                 resp.close()
                 current = urljoin(current, resp.headers["location"])
                 continue
-            return self._read(current, resp)
+            return self._read(current, resp, min(max_bytes or self.settings.max_bytes, self.settings.max_bytes))
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _deadline(self) -> float:
@@ -323,14 +325,13 @@ class PoliteClient:
             raise FetchError(url, f"{type(exc).__name__} while reading the body: {exc}") from None
         return b"".join(chunks)
 
-    def _read(self, url: str, resp: httpx.Response) -> Fetched:
+    def _read(self, url: str, resp: httpx.Response, cap: int) -> Fetched:
         try:
             if resp.status_code == 304:
                 return Fetched(url, 304, etag=resp.headers.get("etag", ""),
                                last_modified=resp.headers.get("last-modified", ""))
             if resp.status_code != 200:
                 raise HTTPStatusError(url, resp.status_code)
-            cap = self.settings.max_bytes
             length = resp.headers.get("content-length")
             if length and length.isdigit() and int(length) > cap:
                 raise TooLarge(url, f"{int(length)} bytes is over the size cap of {cap}")

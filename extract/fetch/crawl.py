@@ -1,5 +1,6 @@
-"""Crawl one source: its listing pages (pagination), the report links on them, and a report
-page's attachment when the report is published as one."""
+"""Crawl one source: its listing pages (pagination), the report links on them, a report page's
+attachment when the report is published as one, and the images a report page shows where a
+table should be (read by OCR when the page is parsed)."""
 from __future__ import annotations
 
 import logging
@@ -10,17 +11,22 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup
 
 from parsers import ParseError, sniff_format
-from parsers.html import decode_html
+from parsers.html import decode_html, table_images
+from parsers.ocr import MAX_IMAGE_BYTES
 
 from .client import FetchError, PoliteClient, RobotsDisallowed, SourceStopped
 from .config import Origin, Source, same_site
-from .state import State, Store
+from .state import State, Store, UrlState
 
 log = logging.getLogger(__name__)
 
 ATTACHMENT = re.compile(r"\.(pdf|docx?|wps)$", re.I)
 # Words only a report's own tables print: a page without them that links a PDF/DOC is a cover page.
 _TABLE_WORDS = ("第二十条", "申请人情况", "本列数据", "行政复议")
+MAX_TABLE_IMAGES = 12  # table images fetched per report page at most
+# What an image file starts with (PNG, JPEG, GIF, BMP, WebP, TIFF): an error page served as an
+# image is not stored as one.
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
 
 
 @dataclass
@@ -36,6 +42,11 @@ class SourceResult:
     notes: list[str] = field(default_factory=list)  # robots.txt answers worth knowing, links over max_reports
     errors: list[dict] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # sha256 of every report document seen
+    # Images report pages show where a table should be (for OCR at parse time): fetched (stored,
+    # or answered 304) and not fetched. A failed image is a warning: its report is parsed without it.
+    images: int = 0
+    image_errors: list[dict] = field(default_factory=list)
+    images_elsewhere: int = 0  # on another site than the source's: never fetched
 
     @property
     def site_errors(self) -> int:
@@ -45,6 +56,10 @@ class SourceResult:
     def line(self) -> str:
         return (f"{self.name}: {self.listing_pages} listing pages; {self.new} new, {self.changed} changed, "
                 f"{self.unchanged} unchanged, {self.failed} failed, {self.skipped} skipped by robots.txt"
+                + (f"; {self.images} table images fetched" if self.images else "")
+                + (f"; {len(self.image_errors)} table images not fetched" if self.image_errors else "")
+                + (f"; {self.images_elsewhere} table images on other sites not fetched"
+                   if self.images_elsewhere else "")
                 + "".join(f"; {n}" for n in self.notes) + (f"; stopped: {self.stopped}" if self.stopped else ""))
 
 
@@ -185,6 +200,58 @@ class Crawler:
             return
         result.documents.append(got.sha)
         setattr(result, got.outcome, getattr(result, got.outcome) + 1)
+        if sniff_format(got.data, got.url) == "html":
+            self._table_images(url, got, source, result)
+
+    def _table_images(self, page: str, got: Got, source: Source, result: SourceResult) -> None:
+        """Fetch the images a report page shows where a table should be (parsers.html.table_images),
+        on the source's own sites, at most MAX_TABLE_IMAGES, each as any other URL (robots.txt,
+        the rate limit, conditionally); link them to the page so that its parse finds them. Of
+        an unchanged page only the images not stored yet are asked for (one that failed last
+        time, or a page fetched before images were): when one comes, the page is parsed again."""
+        try:
+            srcs = table_images(got.data, got.url)
+        except Exception:  # noqa: BLE001 - a reader's bug costs the images, not the source's crawl
+            log.exception("looking for table images on %s failed", got.url)
+            srcs = []
+        found = [urldefrag(urljoin(got.url, src))[0] for src in srcs]
+        found = list(dict.fromkeys(u for u in found if urlsplit(u).scheme in ("http", "https")))
+        mine = [u for u in found if same_site(u, source.origins)]
+        result.images_elsewhere += len(found) - len(mine)
+        urls = mine[:MAX_TABLE_IMAGES]
+        self.state.link_images(page, urls)
+        arrived = False
+        for url in urls:
+            old = self.state.url(url)
+            if got.outcome == "unchanged" and old is not None and old.status == "ok" and old.sha256:
+                continue
+            try:
+                self._image(url, old, source)
+            except SourceStopped:
+                raise
+            except FetchError as exc:
+                self.state.fail(url, source.name, "image", exc.message)
+                log.warning("table image %s of %s not fetched: %s", url, page, exc.message)
+                result.image_errors.append({"url": url, "page": page, "error": exc.message})
+                continue
+            result.images += 1
+            arrived = True
+        if arrived and got.outcome == "unchanged":
+            self.state.mark_unparsed([got.sha])
+
+    def _image(self, url: str, old: UrlState | None, source: Source) -> None:
+        """Fetch one table image (conditionally) into the store. Raises FetchError."""
+        valid = old is not None and old.status == "ok" and old.sha256
+        fetched = self.client.get(url, source.origins, etag=old.etag if valid else "",
+                                  last_modified=old.last_modified if valid else "", max_bytes=MAX_IMAGE_BYTES)
+        if fetched.status == 304 and valid:
+            self.state.touch(url)
+            return
+        if not fetched.content.startswith(_IMAGE_MAGIC):
+            raise FetchError(url, f"served as a table image but the content is {sniff_format(fetched.content, url)}"
+                                  " (an error page?)")
+        sha = self.store.put(fetched.content)
+        self.state.record(url, source.name, "image", sha, fetched.etag, fetched.last_modified)
 
     def _check_content(self, url: str, data: bytes, content_type: str) -> None:
         """What the server says a file is must be what its bytes are."""

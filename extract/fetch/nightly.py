@@ -89,9 +89,10 @@ def fetch_all(config: Config, echo=print) -> FetchSummary:
 
 def parse_new(config: Config, workers: int, progress: bool, reparse: bool = False, echo=print):
     """Parse the stored documents that are not in the dataset yet (with `reparse`: every stored
-    document the dataset holds, again), with their URLs, the URL they redirected to and the
-    report they supersede; returns the RunSummary. A new document whose parsed content repeats
-    the one it supersedes is not added (the dataset writer drops it): the state remembers that."""
+    document the dataset holds, again), with their URLs, the URL they redirected to, the report
+    they supersede and the table images the store holds for them (read by OCR in the workers);
+    returns the RunSummary. A new document whose parsed content repeats the one it supersedes
+    is not added (the dataset writer drops it): the state remembers that."""
     from ..batch.runner import RunSettings, parse_documents
     from ..dataset import existing_ids, retryable_ids
 
@@ -106,8 +107,11 @@ def parse_new(config: Config, workers: int, progress: bool, reparse: bool = Fals
         supersedes = {sha: old for sha, _, old, _ in pending if old}
         redirected = {sha: final for sha, _, _, final in pending if final}
         items = [(store.path(sha), url, sha) for sha, url, _, _ in pending]
+        images = {sha: tuple((image, str(store.path(image_sha))) for image, image_sha in state.stored_images(url))
+                  for sha, url, _, _ in pending}
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
-        summary = parse_documents(items, settings, supersedes, redirected_to=redirected)
+        summary = parse_documents(items, settings, supersedes, redirected_to=redirected,
+                                  images={sha: found for sha, found in images.items() if found})
         held = existing_ids(config.out) if supersedes else set()
         repeats = [(sha, old) for sha, old in supersedes.items() if sha not in held]
         state.mark_same(repeats)

@@ -18,7 +18,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
     url TEXT PRIMARY KEY,
     source TEXT NOT NULL,
-    kind TEXT NOT NULL,              -- listing | report | page (a page whose report is an attachment)
+    kind TEXT NOT NULL,              -- listing | report | page (a page whose report is an attachment) | image
     sha256 TEXT,                     -- current bytes
     etag TEXT DEFAULT '',
     last_modified TEXT DEFAULT '',
@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS documents (
     supersedes TEXT DEFAULT '',      -- the sha256 this URL had before, when it changed
     first_seen REAL NOT NULL,
     parsed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS page_images (  -- images a report page shows where a table should be
+    page TEXT NOT NULL,              -- the page's URL (urls.url, kind report)
+    image TEXT NOT NULL,             -- the image's absolute URL (urls.url, kind image, once fetched)
+    PRIMARY KEY (page, image)
 );
 """
 # Columns added since the first release: added to an older state database when it is opened.
@@ -135,6 +140,20 @@ class State:
                 "INSERT INTO urls (url, source, kind, status, error, checked_at) VALUES (?, ?, ?, 'failed', ?, ?)"
                 " ON CONFLICT(url) DO UPDATE SET status='failed', error=excluded.error, checked_at=excluded.checked_at",
                 (url, source, kind, error, time.time()))
+
+    def link_images(self, page: str, images: list[str]) -> None:
+        """The table images `page` shows now (those it showed before and no longer does are dropped)."""
+        with self.db:
+            self.db.execute("DELETE FROM page_images WHERE page = ?", (page,))
+            self.db.executemany("INSERT OR IGNORE INTO page_images (page, image) VALUES (?, ?)",
+                                [(page, image) for image in images])
+
+    def stored_images(self, page: str) -> list[tuple[str, str]]:
+        """(image URL, sha256) of the table images of `page` whose bytes the store holds."""
+        return list(self.db.execute(
+            "SELECT p.image, u.sha256 FROM page_images p JOIN urls u ON u.url = p.image"
+            " WHERE p.page = ? AND u.kind = 'image' AND u.status = 'ok' AND u.sha256 IS NOT NULL ORDER BY p.rowid",
+            (page,)))
 
     def unparsed(self) -> list[tuple[str, str, str, str]]:
         """(sha256, url, supersedes, final_url) of stored documents not yet in the dataset. A

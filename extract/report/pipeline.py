@@ -6,6 +6,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import parsers
 from parsers import ParseError
@@ -114,17 +115,19 @@ def report_id_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse_bytes(data: bytes, source: str = "") -> Report:
-    """Parse one document's bytes. Never raises for a bad document: the Report says why."""
-    return parse_with_document(data, source)[0]
+def parse_bytes(data: bytes, source: str = "", images: Callable[[str], bytes | None] | None = None) -> Report:
+    """Parse one document's bytes. Never raises for a bad document: the Report says why.
+    `images(src)`: the bytes of an image the page shows, where the caller holds them (parsers.read)."""
+    return parse_with_document(data, source, images)[0]
 
 
-def parse_with_document(data: bytes, source: str = "") -> tuple[Report, parsers.Document | None]:
+def parse_with_document(data: bytes, source: str = "", images: Callable[[str], bytes | None] | None = None
+                        ) -> tuple[Report, parsers.Document | None]:
     """parse_bytes, and the Document it read (None when it could not be read): `extract show`
     prints both and reads the file once."""
     report = Report(report_id=report_id_of(data), source=source)
     try:
-        doc = parsers.read(data, name=source)
+        doc = parsers.read(data, name=source, images=images)
     except ParseError as exc:
         report.error = exc.message
         report.failure = failure_kind(exc)
@@ -226,10 +229,11 @@ def _legacy_status(doc, statistics: StatisticsMatch, statements: list[Statement]
     return "partial", "no statistics table and no figures in the prose"
 
 
-def parse_file(path: str | Path) -> Report:
-    """Parse a report file (any supported format) into its records."""
+def parse_file(path: str | Path, images: Callable[[str], bytes | None] | None = None) -> Report:
+    """Parse a report file (any supported format) into its records. A page's images are found
+    next to it, or through `images(src)` (see parse_bytes)."""
     path = Path(path)
-    return parse_bytes(path.read_bytes(), source=str(path))
+    return parse_bytes(path.read_bytes(), source=str(path), images=images)
 
 
 def warm_up(jieba: bool = True) -> None:
