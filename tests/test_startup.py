@@ -14,7 +14,7 @@ def test_region_of_is_cpcas_transform():
     """The single-address path gives what cpca.transform's DataFrame row gives."""
     import cpca
 
-    from extract.report.gazetteer import lookup
+    from extract.report.gazetteer import lookup, read_row
 
     names = ["漳平市教育局", "石家庄市桥西区中山街道办事处", "代县卫生健康局", "上海市人民政府办公厅", "洪泽区人民政府",
              "杭州市西湖区民政局", "朝阳区人民政府", "国家卫生健康委员会", "内蒙古自治区呼和浩特市回民区", "香港特别行政区",
@@ -26,6 +26,12 @@ def test_region_of_is_cpcas_transform():
 
         want = (s(row["省"]), s(row["市"]), s(row["区"]), s(row["adcode"])) if s(row["省"]) else ("", "", "", "")
         assert lookup(name) == want, name
+    # With positions (what the archive reads agency names with), row for row, cell for cell.
+    frame = cpca.transform(names, pos_sensitive=True)
+    for name, want in zip(names, frame.to_dict("records")):
+        got = read_row(name, positions=True)
+        assert {k: ("" if v is None or v != v else v) for k, v in got.items()} == \
+            {k: ("" if v is None or v != v else v) for k, v in want.items()}, name
 
 
 @pytest.mark.parametrize("name", ["real-001.txt", "html-word-mso.html"])
