@@ -426,6 +426,23 @@ def _grids(h: list[Rule], v: list[Rule], unit: float) -> list[_Grid]:
     return out
 
 
+def _runs_off(grid: _Grid, boxes: list[TextBox], unit: float) -> tuple[bool, list[TextBox]]:
+    """(clipped, slivers): was the table cut off by the print (parsers/clipping.py)? Its row
+    rules go on past its last column rule, on most rows, and end with no rule closing them: the
+    rest of its columns lay beyond the printable area. What stands there are slivers of the cut
+    columns, ending where the rules end; an open-sided table's last column holds whole values
+    instead, standing clear of that end, and is no cut."""
+    right, top, bottom = grid.xs[-1], grid.ys[0], grid.ys[-1]
+    longer = [r for r in grid.h if r.hi > right + unit]
+    if len(longer) < max(2, len(grid.h) // 2):
+        return False, []
+    end = max(r.hi for r in longer)
+    strip = [b for b in boxes if right < b.cx < end + unit / 2 and top <= b.cy <= bottom]
+    if any(b.x1 < end - unit / 2 for b in strip):
+        return False, []
+    return True, strip
+
+
 def _cell_text(boxes: list[TextBox]) -> tuple[str, float | None]:
     """A cell's boxes as text (lines top to bottom, boxes left to right) and their lowest score."""
     if not boxes:
@@ -618,7 +635,12 @@ def image_blocks(img: "np.ndarray", page: int | None, deadline: float) -> PageRe
             continue
         ids = {id(b) for b in mine}
         rest = [b for b in rest if id(b) not in ids]
-        items.append((top, _grid_table(g, mine, page, unit, (img, gray), deadline)))
+        table = _grid_table(g, mine, page, unit, (img, gray), deadline)
+        table.clipped, slivers = _runs_off(g, rest, unit)
+        if slivers:  # pieces of the cut columns: neither cells nor prose
+            cut = {id(b) for b in slivers}
+            rest = [b for b in rest if id(b) not in cut]
+        items.append((top, table))
     margin: list[Paragraph] = []
     items.extend(_text_blocks(rest, page, img.shape[1], img.shape[0], unit, margin))
     items.sort(key=lambda it: it[0])
