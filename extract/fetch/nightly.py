@@ -96,8 +96,6 @@ def parse_new(config: Config, workers: int, progress: bool, reparse: bool = Fals
     from ..batch.runner import RunSettings, parse_documents
     from ..dataset import existing_ids, retryable_ids
 
-    from ..dataset import retryable_ids
-
     state, store = State(config.state), Store(config.store)
     try:
         if not reparse:
