@@ -175,6 +175,29 @@ def test_rules_found_in_an_image():
     assert len(grid.xs) == 3 and len(grid.ys) == 3
 
 
+def test_a_table_cut_off_by_the_print_and_an_open_sided_one():
+    """Row rules running on past the last column rule: a cut (slivers where the rules end) when
+    nothing whole stands there; an open-sided table when its last column holds whole values."""
+    import numpy as np
+
+    img = np.full((300, 500), 255, dtype=np.uint8)
+    for y in (20, 80, 140, 200):
+        img[y:y + 2, 30:480] = 0  # the rows' rules run to x = 480 …
+    for x in (30, 200, 340):
+        img[20:202, x:x + 2] = 0  # … the last column rule is at x = 340
+    h, v = ocr.find_rules(img, unit=20)
+    (grid,) = ocr._grids(h, v, unit=20)
+    slivers = [ocr.TextBox(468, top, 481, top + 16, "C", 0.5) for top in (40, 100, 160)]
+    assert ocr._runs_off(grid, slivers, unit=20) == (True, slivers)
+    assert ocr._runs_off(grid, [], unit=20) == (True, [])
+    values = [ocr.TextBox(395, top, 425, top + 16, "12", 0.99) for top in (40, 100, 160)]
+    assert ocr._runs_off(grid, values, unit=20) == (False, [])
+    img[20:202, 478:480] = 0  # a closing rule: a whole table
+    h, v = ocr.find_rules(img, unit=20)
+    (grid,) = ocr._grids(h, v, unit=20)
+    assert ocr._runs_off(grid, slivers, unit=20) == (False, [])
+
+
 def test_digits_read_as_letters():
     assert [ocr._digit_like(t) for t in ("O", "1O", "l2", "。", "一", "其他", "2023年")] == \
         ["0", "10", "12", "0", "—", "其他", "2023年"]
