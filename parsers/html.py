@@ -153,6 +153,7 @@ _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "meta"
               "option", "button", "input", "textarea", "iframe", "object", "embed", "svg", "map",
               "area", "audio", "video", "canvas"}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_IMG_TAG = re.compile(rb"<img\b", re.I)  # the same bytes in every encoding a page is read in but UTF-16
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
@@ -895,6 +896,9 @@ def table_images(data: bytes, name: str = "") -> list[str]:
     """The images of a page that stand where a table should be (those `read_html` warns about
     as "table printed as an image" and reads by OCR), their src as written: what the fetcher
     fetches along with the page. [] for a page that cannot be read."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and not _IMG_TAG.search(data):  # no image at all: no need to walk the page
+        return []
     try:
         walker = _walked(data, name).walker
     except ParseError:

@@ -1,6 +1,7 @@
 """The HTML reader on real and CMS-style pages: whole records, text/HTML parity, hostile pages."""
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import os
@@ -256,3 +257,16 @@ def test_batch_goes_on(tmp_path):
     (tmp_path / "wide.html").write_bytes(HOSTILE["wide"])
     summary = run([tmp_path], RunSettings(out=tmp_path / "out", format="csv", workers=1, progress=False))
     assert summary.documents == 3 and summary.ok == 1 and summary.failed + summary.partial == 2
+
+
+def test_table_images_names_what_the_reader_would_read_by_ocr():
+    """What the fetcher fetches with a page: the images standing where a table should be, as
+    written, in any encoding the reader takes (UTF-16 too, where `<img` is not plain bytes)."""
+    from parsers.html import table_images
+
+    page = (DOCS / "html-image-table.html").read_bytes()
+    want = ["/uploadfiles/202301/W020230130562018374512.png"]
+    assert table_images(page, "page.html") == want
+    text = page.decode("utf-8")
+    assert table_images(codecs.BOM_UTF16_LE + text.replace("charset=utf-8", "charset=utf-16").encode("utf-16-le")) == want
+    assert table_images((DOCS / "html-word-mso.html").read_bytes()) == []

@@ -52,7 +52,7 @@ class RunSettings:
     chunk_size: int = 200  # reports written to the dataset at a time
     resume: bool = False  # skip what the dataset holds, but for environment and limit failures
     retry_failed: bool = False  # skip what the dataset holds, but for failed documents of any kind
-    early_workers: bool = False  # local: fork the first workers from this process while the server loads (CLI)
+    early_workers: bool = False  # local: fork workers from this process until a fork server is needed and ready (CLI)
 
 
 @dataclass

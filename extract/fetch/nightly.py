@@ -105,11 +105,10 @@ def parse_new(config: Config, workers: int, progress: bool, reparse: bool = Fals
         supersedes = {sha: old for sha, _, old, _ in pending if old}
         redirected = {sha: final for sha, _, _, final in pending if final}
         items = [(store.path(sha), url, sha) for sha, url, _, _ in pending]
-        images = {sha: tuple((image, str(store.path(image_sha))) for image, image_sha in state.stored_images(url))
-                  for sha, url, _, _ in pending}
+        images = {sha: found for sha, url, _, _ in pending
+                  if (found := tuple((image, str(store.path(image_sha))) for image, image_sha in state.stored_images(url)))}
         settings = RunSettings(out=config.out, workers=workers, progress=progress)
-        summary = parse_documents(items, settings, supersedes, redirected_to=redirected,
-                                  images={sha: found for sha, found in images.items() if found})
+        summary = parse_documents(items, settings, supersedes, redirected_to=redirected, images=images)
         held = existing_ids(config.out) if supersedes else set()
         repeats = [(sha, old) for sha, old in supersedes.items() if sha not in held]
         state.mark_same(repeats)
